@@ -1,0 +1,1 @@
+"""安居 anju — rural housing safety assurance."""

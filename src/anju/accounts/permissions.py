@@ -1,0 +1,57 @@
+"""What each role may do: one table, tested cell by cell (DESIGN.md "Jurisdiction").
+
+Actions are `<app_label>.<verb>`. Scope (which rows) is separate: see `anju.core.scope`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "系统管理员"
+    CITY_SUPERVISOR = "city_supervisor", "市级督导"
+    COUNTY_MANAGER = "county_manager", "县级管理员"
+    APPRAISER = "appraiser", "鉴定人员"
+    TOWN_STAFF = "town_staff", "乡镇人员"
+    VILLAGE_STAFF = "village_staff", "村级信息员"
+    DEPARTMENT = "department", "部门用户"
+
+
+READ = {"divisions.view", "registry.view"}
+REGISTRY_WRITE = {"registry.add", "registry.change"}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        READ | REGISTRY_WRITE | {"registry.view_id", "divisions.import", "audit.view", "accounts.manage"}
+    ),
+    Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view"}),
+    Role.COUNTY_MANAGER: frozenset(READ | REGISTRY_WRITE | {"registry.view_id", "divisions.import", "audit.view"}),
+    Role.APPRAISER: frozenset(READ),
+    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | {"registry.view_id"}),
+    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE),
+    Role.DEPARTMENT: frozenset(READ),
+}
+
+
+def actions_of(user: Any) -> frozenset[str]:
+    cached = getattr(user, "_anju_actions", None)
+    if cached is None:
+        cached = frozenset().union(*(ROLE_ACTIONS.get(r, frozenset()) for r in (user.roles or [])))
+        user._anju_actions = cached
+    return cached
+
+
+def has_action(user: Any, action: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return action in actions_of(user)
+
+
+def require_action(user: Any, action: str) -> None:
+    """Raise PermissionDenied (403) with a Chinese message when the roles lack `action`."""
+    if not has_action(user, action):
+        raise PermissionDenied("您的角色无权执行此操作")

@@ -1,0 +1,125 @@
+"""The single NinjaAPI mounted at /api/v1/: bearer auth, pagination, and one error format.
+
+Every 4xx is `{"detail": "…", "errors": [{"field", "message"}]}` in Chinese (DESIGN.md "HTTP").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from anju.accounts.api import router as accounts_router
+from anju.accounts.services import token_user
+from anju.core.errors import DomainError
+from anju.divisions.api import router as divisions_router
+from anju.registry.api import households_router, houses_router
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="安居 anju API",
+    version="1",
+    description="农村住房安全保障信息系统接口。认证：POST /api/v1/auth/token 获取令牌，再以 Bearer 令牌访问。",
+    auth=[BearerAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+def _field_of(loc: list[Any] | tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "filters")]
+    return ".".join(parts) or None
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "此项为必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为是/否（true/false）",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "string_type": "应为文本",
+    "literal_error": "取值无效",
+    "enum": "取值无效",
+    "json_invalid": "请求体不是有效的 JSON",
+    "model_attributes_type": "请求体格式错误",
+    "dict_type": "请求体应为 JSON 对象",
+    "extra_forbidden": "不支持此字段",
+}
+
+
+@api.exception_handler(NinjaValidationError)
+def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), "")
+        if not message:
+            ctx_msg = str(err.get("ctx", {}).get("error", "")) if isinstance(err.get("ctx"), dict) else ""
+            message = ctx_msg or "取值无效"
+        errors.append({"field": _field_of(err.get("loc", [])), "message": message})
+    return _error(request, 400, "请求参数有误", errors)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.message, exc.as_list())
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": k, "message": " ".join(v)} for k, v in exc.message_dict.items()]
+    else:
+        errors = [{"field": None, "message": m} for m in exc.messages]
+    return _error(request, 400, "输入有误", errors)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, str(exc) or "您无权执行此操作")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "对象不存在或不在您的管辖范围内")
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "未登录或令牌无效，请先获取令牌")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+api.add_router("/auth", accounts_router)
+api.add_router("/divisions", divisions_router)
+api.add_router("/households", households_router)
+api.add_router("/houses", houses_router)

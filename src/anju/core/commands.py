@@ -1,0 +1,39 @@
+"""What every anju command shares: the acting user (`--as`), one request id per run, error reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from anju.core.middleware import new_request_id
+
+
+class AnjuCommand(BaseCommand):
+    """Base of the project's commands: resolves `--as USERNAME` (default: the system actor)."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户身份执行（默认：系统）")
+        return parser
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        new_request_id()
+        return super().execute(*args, **options)
+
+    def actor(self, options: dict[str, Any]) -> Any:
+        from anju.accounts.models import User
+
+        username = options.get("as_user")
+        if not username:
+            return None
+        user = User.objects.select_related("division").filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"用户「{username}」不存在或已停用")
+        return user
+
+    def report_errors(self, errors: list[Any], limit: int = 200) -> None:
+        for error in errors[:limit]:
+            self.stderr.write(str(error))
+        if len(errors) > limit:
+            self.stderr.write(f"……另有 {len(errors) - limit} 处错误未显示")

@@ -1,0 +1,69 @@
+"""Jurisdiction: one queryset method scopes every model to the user's division subtree.
+
+After NetBox `RestrictedQuerySet.restrict()`: a user without the action, or without a division,
+gets `none()` (fail closed). The filter is a range on the 12-digit code, which a plain B-tree
+index serves on SQLite and PostgreSQL alike (STYLE.md "Scope").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from anju.accounts.models import User
+
+# Digits that identify a division at each level of the 12-digit statistical code.
+PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
+
+
+def code_prefix(code: str, level: str) -> str:
+    return code[: PREFIX_LENGTH[level]]
+
+
+def code_range(prefix: str) -> tuple[str, str]:
+    """All 12-digit codes that start with `prefix`, as an inclusive range."""
+    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
+
+
+def in_scope(code: str, prefix: str) -> bool:
+    return bool(code) and code.startswith(prefix)
+
+
+class ScopedQuerySet(models.QuerySet):
+    def visible_to(self, user: User | Any, action: str = "view") -> ScopedQuerySet:
+        """Rows in the user's subtree, if the user's roles allow `<app_label>.<action>`."""
+        from anju.accounts.permissions import has_action
+
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if not user.division_id or not has_action(user, f"{self.model._meta.app_label}.{action}"):
+            return self.none()
+        return self.filter(**{f"{self.model.scope_field}__range": code_range(user.scope_prefix)})
+
+
+class Scoped(models.Model):
+    """Abstract base of every row that belongs to a division (its village or smallest division).
+
+    `division_code` is a real foreign key to the division tree, so an unknown code cannot be stored.
+    """
+
+    division = models.ForeignKey(
+        "divisions.Division",
+        to_field="code",
+        db_column="division_code",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="行政区划",
+    )
+
+    scope_field: ClassVar[str] = "division_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def division_code(self) -> str:
+        return self.division_id

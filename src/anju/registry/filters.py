@@ -1,0 +1,103 @@
+"""One filter set for the household and house lists, shared by the web pages and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from anju.core import idnumber
+from anju.core.scope import code_range
+from anju.divisions.models import Division
+from anju.web.forms import style_form
+
+from .models import Grade, House, HouseholdCategory, Structure, TargetCategory
+
+BOOL_CHOICES = [("", "全部"), ("1", "是"), ("0", "否")]
+
+
+class HouseholdFilterForm(forms.Form):
+    division = forms.CharField(label="行政区划", required=False, max_length=12)
+    category = forms.ChoiceField(label="重点对象类型", required=False)
+    grade = forms.ChoiceField(label="安全等级", required=False, choices=[("", "全部"), *Grade.choices])
+    structure = forms.ChoiceField(label="房屋结构", required=False, choices=[("", "全部"), *Structure.choices])
+    idle = forms.ChoiceField(label="是否闲置", required=False, choices=BOOL_CHOICES)
+    target = forms.ChoiceField(label="重点对象", required=False, choices=BOOL_CHOICES)
+    q = forms.CharField(label="姓名或身份证号", required=False, max_length=40)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "全部")] + [
+            (c.code, c.name) for c in TargetCategory.objects.filter(is_active=True)
+        ]
+        style_form(self)
+
+    def clean_division(self) -> Division | None:
+        code = self.cleaned_data["division"].strip()
+        if not code:
+            return None
+        division = Division.objects.filter(code=code).first()
+        if division is None:
+            raise forms.ValidationError(f"区划代码{code}不存在")
+        return division
+
+
+def _house_conditions(data: dict[str, Any]) -> Q | None:
+    q = Q()
+    if data.get("grade"):
+        q &= Q(grade=data["grade"])
+    if data.get("structure"):
+        q &= Q(structure=data["structure"])
+    if data.get("idle") in ("0", "1"):
+        q &= Q(is_idle=data["idle"] == "1")
+    return q if q else None
+
+
+def search_condition(text: str, *, prefix: str = "") -> Q:
+    """An ID number (full, any spelling) matches by keyed hash; anything else is a name prefix."""
+    value = idnumber.normalize(text)
+    if len(value) == 18 and value[:17].isdigit():
+        return Q(**{f"{prefix}id_hash": idnumber.keyed_hash(value)})
+    return Q(**{f"{prefix}head_name__startswith": text.strip()})
+
+
+def filter_households(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+    if data.get("division"):
+        qs = qs.filter(division_id__range=code_range(data["division"].prefix))
+    if data.get("category"):
+        qs = qs.filter(
+            Exists(
+                HouseholdCategory.objects.filter(
+                    household=OuterRef("pk"), category__code=data["category"], ended_on__isnull=True
+                )
+            )
+        )
+    if data.get("target") in ("0", "1"):
+        active = Exists(HouseholdCategory.objects.filter(household=OuterRef("pk"), ended_on__isnull=True))
+        qs = qs.filter(active) if data["target"] == "1" else qs.exclude(active)
+    house_q = _house_conditions(data)
+    if house_q is not None:
+        qs = qs.filter(Exists(House.objects.filter(house_q, household=OuterRef("pk"))))
+    if data.get("q"):
+        qs = qs.filter(search_condition(data["q"]))
+    return qs
+
+
+def filter_houses(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+    if data.get("division"):
+        qs = qs.filter(division_id__range=code_range(data["division"].prefix))
+    house_q = _house_conditions(data)
+    if house_q is not None:
+        qs = qs.filter(house_q)
+    if data.get("category"):
+        qs = qs.filter(
+            Exists(
+                HouseholdCategory.objects.filter(
+                    household=OuterRef("household_id"), category__code=data["category"], ended_on__isnull=True
+                )
+            )
+        )
+    if data.get("q"):
+        qs = qs.filter(search_condition(data["q"], prefix="household__"))
+    return qs

@@ -1,0 +1,263 @@
+"""Households, their target categories and members; houses and their grade history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from anju.core.scope import Scoped
+
+
+class SecurityMethod(models.TextChoices):
+    OWN = "own", "自有住房"
+    RELATIVES = "relatives", "投亲靠友"
+    RENTED = "rented", "租住借住"
+    PUBLIC_RENTAL = "public_rental", "集体公租房"
+    OTHER = "other", "其他"
+
+
+class Structure(models.TextChoices):
+    BRICK_CONCRETE = "brick_concrete", "砖混"
+    BRICK_WOOD = "brick_wood", "砖木"
+    EARTH_WOOD = "earth_wood", "土木"
+    RAW_EARTH = "raw_earth", "生土"
+    STONE = "stone", "石砌"
+    TIMBER = "timber", "木结构"
+    EARTH_CAVE = "earth_cave", "土窑洞"
+    STONE_CAVE = "stone_cave", "石窑洞"
+    BRICK_CAVE = "brick_cave", "砖窑洞"
+    FRAME = "frame", "框架"
+    OTHER = "other", "其他"
+
+
+CAVE_STRUCTURES = (Structure.EARTH_CAVE, Structure.STONE_CAVE, Structure.BRICK_CAVE)
+EARTH_STRUCTURES = (Structure.EARTH_WOOD, Structure.RAW_EARTH, *CAVE_STRUCTURES)
+
+
+class Grade(models.TextChoices):
+    """Safety grades of 《农村住房安全性鉴定技术导则》; C and D are dangerous houses (危房)."""
+
+    A = "A", "A级"
+    B = "B", "B级"
+    C = "C", "C级"
+    D = "D", "D级"
+    UNRATED = "U", "未鉴定"
+
+
+DANGEROUS_GRADES = (Grade.C, Grade.D)
+
+
+class GradeSource(models.TextChoices):
+    APPRAISAL = "appraisal", "鉴定"
+    IMPORT = "import", "导入"
+    MANUAL = "manual", "手工录入"
+    DEMO = "demo", "演示数据"
+
+
+class Department(models.TextChoices):
+    CIVIL_AFFAIRS = "civil_affairs", "民政部门"
+    RURAL_REVITALISATION = "rural_revitalisation", "乡村振兴部门"
+    OTHER = "other", "其他部门"
+
+
+class TargetCategory(models.Model):
+    """Reference data: the key target groups and who certifies them (editable as policy changes)."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=80, unique=True)
+    short_names = models.JSONField("常用简称", default=list, blank=True)
+    department = models.CharField("认定部门", max_length=30, choices=Department.choices)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = "重点对象类型"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(Scoped):
+    """A rural household, keyed by its head's ID number (one head ID = one household)."""
+
+    head_name = models.CharField("户主姓名", max_length=64)
+    id_cipher = models.CharField("身份证号码（密文）", max_length=120)
+    id_hash = models.CharField("身份证号码（keyed hash）", max_length=64, unique=True)
+    id_masked = models.CharField("身份证号码", max_length=18)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    size = models.PositiveSmallIntegerField("家庭人口")
+    group_name = models.CharField("村民小组", max_length=32, blank=True)
+    security_method = models.CharField(
+        "住房保障方式", max_length=20, choices=SecurityMethod.choices, default=SecurityMethod.OWN
+    )
+    note = models.CharField("备注", max_length=500, blank=True)
+    is_sample = models.BooleanField("示例数据", default=False)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "农户"
+        ordering = ["division", "id"]
+        indexes = [
+            models.Index(fields=["division", "id"], name="household_scope_idx"),
+            models.Index(fields=["head_name"], name="household_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gte=1, size__lte=30),
+                name="household_size_1_30",
+                violation_error_message="家庭人口应在1到30之间",
+            ),
+            models.CheckConstraint(
+                condition=Q(security_method__in=SecurityMethod.values),
+                name="household_security_method",
+                violation_error_message="住房保障方式无效",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head_name}（{self.id_masked}）"
+
+
+class HouseholdCategory(Scoped):
+    """A household's membership of a target category, certified on a date, possibly ended."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="categories")
+    category = models.ForeignKey(TargetCategory, on_delete=models.PROTECT, related_name="+")
+    certified_on = models.DateField("认定日期", null=True, blank=True)
+    ended_on = models.DateField("终止日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "重点对象认定"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "category"],
+                condition=Q(ended_on__isnull=True),
+                name="household_category_one_active",
+                violation_error_message="该农户已有同一类型的有效认定",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(certified_on__isnull=True)
+                | Q(ended_on__gte=models.F("certified_on")),
+                name="household_category_end_after_start",
+                violation_error_message="终止日期不能早于认定日期",
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "ended_on", "household"], name="hhcat_active_idx")]
+
+    def __str__(self) -> str:
+        return self.category.name
+
+
+class Member(Scoped):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField("姓名", max_length=64)
+    relation = models.CharField("与户主关系", max_length=16)
+    birth_year = models.PositiveSmallIntegerField("出生年份", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "家庭成员"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class House(Scoped):
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="houses")
+    structure = models.CharField("房屋结构", max_length=20, choices=Structure.choices)
+    build_year = models.PositiveSmallIntegerField("建造年份", null=True, blank=True)
+    storeys = models.PositiveSmallIntegerField("层数", default=1)
+    floor_area = models.DecimalField("建筑面积（㎡）", max_digits=8, decimal_places=2, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=8, decimal_places=6, null=True, blank=True)
+    is_idle = models.BooleanField("是否闲置", default=False)
+    grade = models.CharField("安全等级", max_length=1, choices=Grade.choices, default=Grade.UNRATED)
+    graded_on = models.DateField("鉴定日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+    is_sample = models.BooleanField("示例数据", default=False)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "房屋"
+        ordering = ["division", "id"]
+        indexes = [
+            models.Index(fields=["division", "grade"], name="house_scope_grade_idx"),
+            models.Index(fields=["grade", "structure"], name="house_grade_structure_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__in=Grade.values),
+                name="house_grade_valid",
+                violation_error_message="安全等级应为A、B、C、D或未鉴定",
+            ),
+            models.CheckConstraint(
+                condition=Q(structure__in=Structure.values),
+                name="house_structure_valid",
+                violation_error_message="房屋结构无效",
+            ),
+            models.CheckConstraint(
+                condition=Q(floor_area__isnull=True) | Q(floor_area__gt=0),
+                name="house_area_positive",
+                violation_error_message="建筑面积必须大于0",
+            ),
+            models.CheckConstraint(
+                condition=Q(storeys__gte=1, storeys__lte=10),
+                name="house_storeys_1_10",
+                violation_error_message="层数应在1到10之间",
+            ),
+            models.CheckConstraint(
+                condition=Q(grade=Grade.UNRATED) | Q(graded_on__isnull=False),
+                name="house_graded_has_date",
+                violation_error_message="已鉴定的房屋必须填写鉴定日期",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=73, longitude__lte=136),
+                name="house_longitude_in_china",
+                violation_error_message="经度应在73到136之间",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=3, latitude__lte=54),
+                name="house_latitude_in_china",
+                violation_error_message="纬度应在3到54之间",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_structure_display()}房屋 #{self.pk}"
+
+    @property
+    def is_dangerous(self) -> bool:
+        return self.grade in DANGEROUS_GRADES
+
+
+class GradeRecord(Scoped):
+    """One entry of a house's grade history; the house's current grade is the latest by date."""
+
+    house = models.ForeignKey(House, on_delete=models.CASCADE, related_name="grade_history")
+    grade = models.CharField("安全等级", max_length=1, choices=Grade.choices)
+    graded_on = models.DateField("鉴定日期")
+    source = models.CharField("来源", max_length=20, choices=GradeSource.choices)
+    appraiser = models.CharField("鉴定人", max_length=64, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "等级记录"
+        ordering = ["house", "-graded_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__in=Grade.values),
+                name="grade_record_valid",
+                violation_error_message="安全等级应为A、B、C、D或未鉴定",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade} {self.graded_on}"

@@ -1,0 +1,186 @@
+"""Registry pages: thin views over the selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from anju.accounts.permissions import has_action, require_action
+from anju.core.errors import DomainError
+from anju.web.forms import add_domain_error
+
+from . import selectors, services
+from .filters import HouseholdFilterForm
+from .forms import HouseForm, HouseholdForm
+from .models import Grade, GradeSource, House, Household
+
+PAGE_SIZE = 30
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    require_action(request.user, "registry.view")
+    form = HouseholdFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = selectors.household_list(actor=request.user, filters=filters)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "registry/_household_rows.html" if request.htmx else "registry/household_list.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_add": has_action(request.user, "registry.add"),
+        },
+    )
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "can_change": has_action(request.user, "registry.change"),
+            "can_view_id": has_action(request.user, "registry.view_id"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def household_id_number(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shows the full ID number in place (htmx); the service audits every such view."""
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
+    full = services.household_reveal_id(actor=request.user, household=household)
+    return HttpResponse(f'<span class="font-monospace" id="id-number">{full}</span>')
+
+
+def _household_values(form: HouseholdForm) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("categories", None)
+    data.pop("certified_on", None)
+    return data
+
+
+@login_required
+def household_add(request: HttpRequest) -> HttpResponse:
+    require_action(request.user, "registry.add")
+    form = HouseholdForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                household = services.household_create(actor=request.user, **_household_values(form))
+                for category in form.cleaned_data["categories"]:
+                    services.household_category_add(
+                        actor=request.user,
+                        household=household,
+                        category=category,
+                        certified_on=form.cleaned_data["certified_on"],
+                    )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已登记农户「{household.head_name}」，请继续登记其房屋。")
+            return redirect("registry:household_detail", pk=household.pk)
+    return render(request, "registry/household_form.html", {"form": form, "title": "登记农户"})
+
+
+@login_required
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_action(request.user, "registry.change")
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
+    initial = {
+        f: getattr(household, f) for f in ("head_name", "phone", "size", "group_name", "security_method", "note")
+    } | {"division_code": household.division_id}
+    form = HouseholdForm(request.POST or None, actor=request.user, editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = _household_values(form)
+        id_number = data.pop("id_number") or None
+        try:
+            services.household_update(actor=request.user, household=household, id_number=id_number, **data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "已保存修改。")
+            return redirect("registry:household_detail", pk=household.pk)
+    return render(
+        request,
+        "registry/household_form.html",
+        {"form": form, "title": f"修改农户：{household.head_name}", "household": household},
+    )
+
+
+def _house_grade_values(form: HouseForm) -> tuple[dict, str, object, str]:
+    data = dict(form.cleaned_data)
+    grade, graded_on, appraiser = data.pop("grade"), data.pop("graded_on"), data.pop("appraiser")
+    return data, grade, graded_on, appraiser
+
+
+@login_required
+def house_add(request: HttpRequest, pk: int) -> HttpResponse:
+    require_action(request.user, "registry.add")
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
+    form = HouseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data, grade, graded_on, appraiser = _house_grade_values(form)
+        try:
+            services.house_create(
+                actor=request.user,
+                household=household,
+                grade=grade,
+                graded_on=graded_on,
+                appraiser=appraiser,
+                grade_source=GradeSource.MANUAL,
+                **data,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "已登记房屋。")
+            return redirect("registry:household_detail", pk=household.pk)
+    return render(request, "registry/house_form.html", {"form": form, "household": household, "title": "登记房屋"})
+
+
+@login_required
+def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_action(request.user, "registry.change")
+    house = get_object_or_404(House.objects.visible_to(request.user).select_related("household"), pk=pk)
+    form = HouseForm(request.POST or None, instance=house)
+    if request.method == "POST" and form.is_valid():
+        data, grade, graded_on, appraiser = _house_grade_values(form)
+        try:
+            with transaction.atomic():
+                services.house_update(actor=request.user, house=house, **data)
+                if grade != house.grade or (graded_on and graded_on != house.graded_on):
+                    if grade == Grade.UNRATED:
+                        raise DomainError("等级不能改回未鉴定", errors={"grade": "已鉴定的房屋不能改回未鉴定"})
+                    services.house_grade(
+                        actor=request.user,
+                        house=house,
+                        grade=grade,
+                        graded_on=graded_on,
+                        source=GradeSource.MANUAL,
+                        appraiser=appraiser,
+                    )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "已保存房屋信息。")
+            return redirect("registry:household_detail", pk=house.household_id)
+    return render(
+        request,
+        "registry/house_form.html",
+        {"form": form, "household": house.household, "house": house, "title": "修改房屋"},
+    )
