@@ -103,3 +103,9 @@ def birth_date(value: str) -> dt.date:
 
 def is_male(value: str) -> bool:
     return int(value[16]) % 2 == 1
+
+
+def compose(address_code: str, born: dt.date, sequence: int) -> str:
+    """A well-formed number from its parts (used for synthetic demo and test data)."""
+    first17 = f"{address_code}{born:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_char(first17)
