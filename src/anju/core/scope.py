@@ -27,6 +27,12 @@ def code_range(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
+def scope_q(field: str, prefix: str) -> models.Q:
+    """`field` within the subtree of `prefix`, as gte/lte (foreign keys accept those, not `range`)."""
+    low, high = code_range(prefix)
+    return models.Q(**{f"{field}__gte": low, f"{field}__lte": high})
+
+
 def in_scope(code: str, prefix: str) -> bool:
     return bool(code) and code.startswith(prefix)
 
@@ -40,7 +46,7 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         if not user.division_id or not has_action(user, f"{self.model._meta.app_label}.{action}"):
             return self.none()
-        return self.filter(**{f"{self.model.scope_field}__range": code_range(user.scope_prefix)})
+        return self.filter(scope_q(self.model.scope_field, user.scope_prefix))
 
 
 class Scoped(models.Model):

@@ -1,7 +1,5 @@
 """Registry endpoints: thin — parse, call a selector or service, return."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from anju.core import idnumber
-from anju.core.scope import code_range
+from anju.core.scope import scope_q
 from anju.divisions.models import Division
 from anju.web.forms import style_form
 
@@ -64,7 +64,7 @@ def search_condition(text: str, *, prefix: str = "") -> Q:
 
 def filter_households(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     if data.get("division"):
-        qs = qs.filter(division_id__range=code_range(data["division"].prefix))
+        qs = qs.filter(scope_q("division_id", data["division"].prefix))
     if data.get("category"):
         qs = qs.filter(
             Exists(
@@ -86,7 +86,7 @@ def filter_households(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
 
 def filter_houses(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     if data.get("division"):
-        qs = qs.filter(division_id__range=code_range(data["division"].prefix))
+        qs = qs.filter(scope_q("division_id", data["division"].prefix))
     house_q = _house_conditions(data)
     if house_q is not None:
         qs = qs.filter(house_q)

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 
-from anju.core.scope import PREFIX_LENGTH, code_range
+from anju.core.scope import PREFIX_LENGTH, scope_q
 from anju.divisions.models import LEVEL_ORDER, Division
 
 from .filters import filter_households, filter_houses
@@ -84,10 +84,10 @@ def registry_summary(*, actor: Any, division: Division) -> dict[str, Any]:
     level_index = LEVEL_ORDER.index(division.level)
     child_level = LEVEL_ORDER[level_index + 1] if level_index + 1 < len(LEVEL_ORDER) else None
     child_len = PREFIX_LENGTH[child_level] if child_level else 12
-    scope = {"division_id__range": code_range(division.prefix)}
+    scope = scope_q("division_id", division.prefix)
     key = Substr("division_id", 1, child_len)
 
-    households = Household.objects.visible_to(actor).filter(**scope)
+    households = Household.objects.visible_to(actor).filter(scope)
     target = Exists(HouseholdCategory.objects.filter(household=OuterRef("pk"), ended_on__isnull=True))
     rows: dict[str, dict[str, int]] = {}
 
@@ -97,7 +97,7 @@ def registry_summary(*, actor: Any, division: Division) -> dict[str, Any]:
     for item in households.annotate(k=key).values("k").annotate(n=Count("id"), t=Count("id", filter=Q(target))):
         b = bucket(item["k"])
         b["households"], b["target"] = item["n"], item["t"]
-    houses = House.objects.visible_to(actor).filter(**scope)
+    houses = House.objects.visible_to(actor).filter(scope)
     for item in houses.annotate(k=key).values("k", "grade").annotate(n=Count("id")):
         b = bucket(item["k"])
         b[item["grade"]] += item["n"]
