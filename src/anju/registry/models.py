@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -87,7 +90,10 @@ class Household(Scoped):
     id_hash = models.CharField("身份证号码（keyed hash）", max_length=64, unique=True)
     id_masked = models.CharField("身份证号码", max_length=18)
     phone = models.CharField("联系电话", max_length=20, blank=True)
-    size = models.PositiveSmallIntegerField("家庭人口")
+    size = models.PositiveSmallIntegerField(
+        "家庭人口",
+        validators=[MinValueValidator(1, "家庭人口应在1到30之间"), MaxValueValidator(30, "家庭人口应在1到30之间")],
+    )
     group_name = models.CharField("村民小组", max_length=32, blank=True)
     security_method = models.CharField(
         "住房保障方式", max_length=20, choices=SecurityMethod.choices, default=SecurityMethod.OWN
@@ -169,10 +175,35 @@ class House(Scoped):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="houses")
     structure = models.CharField("房屋结构", max_length=20, choices=Structure.choices)
     build_year = models.PositiveSmallIntegerField("建造年份", null=True, blank=True)
-    storeys = models.PositiveSmallIntegerField("层数", default=1)
-    floor_area = models.DecimalField("建筑面积（㎡）", max_digits=8, decimal_places=2, null=True, blank=True)
-    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
-    latitude = models.DecimalField("纬度", max_digits=8, decimal_places=6, null=True, blank=True)
+    storeys = models.PositiveSmallIntegerField(
+        "层数",
+        default=1,
+        validators=[MinValueValidator(1, "层数应在1到10之间"), MaxValueValidator(10, "层数应在1到10之间")],
+    )
+    floor_area = models.DecimalField(
+        "建筑面积（㎡）",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"), "建筑面积必须大于0")],
+    )
+    longitude = models.DecimalField(
+        "经度",
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(73, "经度应在73到136之间"), MaxValueValidator(136, "经度应在73到136之间")],
+    )
+    latitude = models.DecimalField(
+        "纬度",
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(3, "纬度应在3到54之间"), MaxValueValidator(54, "纬度应在3到54之间")],
+    )
     is_idle = models.BooleanField("是否闲置", default=False)
     grade = models.CharField("安全等级", max_length=1, choices=Grade.choices, default=Grade.UNRATED)
     graded_on = models.DateField("鉴定日期", null=True, blank=True)
