@@ -45,10 +45,10 @@ def test_lockout_after_repeated_failures(client, manager):
 
 def test_token_endpoint_is_locked_out_too(client, manager):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/api/v1/auth/token", {"username": "yy_admin", "password": "nope"},
-                    content_type="application/json")
-    response = client.post("/api/v1/auth/token", {"username": "yy_admin", "password": factories.PASSWORD},
-                           content_type="application/json")
+        client.post("/api/v1/auth/token", {"username": "yy_admin", "password": "nope"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", {"username": "yy_admin", "password": factories.PASSWORD}, content_type="application/json"
+    )
     assert response.status_code in (403, 429)
     assert not ApiToken.objects.exists()
 
@@ -80,7 +80,10 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "-m", "anju", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -88,7 +91,8 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
 def test_production_settings_refuse_missing_secrets(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANJU_")}
     env |= {"DJANGO_SETTINGS_MODULE": "anju.settings.production", "ANJU_DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "anju", "check"], env=env, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "anju", "check"], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "ANJU_SECRET_KEY" in result.stderr

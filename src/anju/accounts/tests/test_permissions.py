@@ -6,8 +6,14 @@ from anju.accounts.models import User
 from anju.accounts.permissions import ROLE_ACTIONS, Role, has_action
 
 ACTIONS = [
-    "divisions.view", "divisions.import", "registry.view", "registry.add", "registry.change",
-    "registry.view_id", "audit.view", "accounts.manage",
+    "divisions.view",
+    "divisions.import",
+    "registry.view",
+    "registry.add",
+    "registry.change",
+    "registry.view_id",
+    "audit.view",
+    "accounts.manage",
 ]
 # Columns in ACTIONS order; Y = allowed.
 EXPECTED = {

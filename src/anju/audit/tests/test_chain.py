@@ -1,5 +1,7 @@
 """The hash chain catches an edited, a deleted and a truncated event (tampering the table directly)."""
 
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -31,7 +33,7 @@ def test_intact_chain_verifies(chain, capsys):
 
 def test_each_event_points_to_the_previous(chain):
     assert chain[0].prev_hash == "0" * 64
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.prev_hash == before.hash
 
 

@@ -80,8 +80,9 @@ def test_bad_input_is_refused_with_field_and_nothing_written(yuyang, v1, field, 
 
 def test_household_must_be_in_a_village_in_scope(yuyang, v1):
     with pytest.raises(DomainError):
-        services.household_create(actor=yuyang, division_code=factories.YUYANG_TOWN, head_name="甲",
-                                  id_number=factories.id_number(), size=1)
+        services.household_create(
+            actor=yuyang, division_code=factories.YUYANG_TOWN, head_name="甲", id_number=factories.id_number(), size=1
+        )
     shenmu_village = factories.village(factories.SHENMU_TOWN, 1)
     with pytest.raises(ScopeError):
         create(yuyang, shenmu_village)
@@ -110,8 +111,9 @@ def test_update_without_changes_writes_no_event(yuyang, v1):
 
 def test_moving_a_household_moves_its_rows(yuyang, v1, v2):
     h = create(yuyang, v1)
-    house = services.house_create(actor=yuyang, household=h, structure="earth_wood", grade="B",
-                                  graded_on=dt.date(2024, 4, 1))
+    house = services.house_create(
+        actor=yuyang, household=h, structure="earth_wood", grade="B", graded_on=dt.date(2024, 4, 1)
+    )
     cat = TargetCategory.objects.get(code="dibao")
     services.household_category_add(actor=yuyang, household=h, category=cat, certified_on=dt.date(2023, 1, 1))
     services.household_update(actor=yuyang, household=h, division_code=v2.code)
@@ -145,8 +147,9 @@ def test_category_add_and_end(yuyang, v1):
 
 def test_grade_history_and_current_grade(yuyang, v1):
     h = create(yuyang, v1)
-    house = services.house_create(actor=yuyang, household=h, structure="earth_cave", grade="B",
-                                  graded_on=dt.date(2023, 4, 10), appraiser="李工")
+    house = services.house_create(
+        actor=yuyang, household=h, structure="earth_cave", grade="B", graded_on=dt.date(2023, 4, 10), appraiser="李工"
+    )
     services.house_grade(actor=yuyang, house=house, grade="D", graded_on=dt.date(2025, 4, 2), source="manual")
     # A late entry of an older appraisal joins the history but does not replace the current grade.
     services.house_grade(actor=yuyang, house=house, grade="C", graded_on=dt.date(2024, 4, 2), source="manual")
