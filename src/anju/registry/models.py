@@ -105,7 +105,7 @@ class Household(Scoped):
 
     class Meta:
         verbose_name = "农户"
-        ordering = ["division", "id"]
+        ordering = ["division_id", "id"]
         indexes = [
             models.Index(fields=["division", "id"], name="household_scope_idx"),
             models.Index(fields=["head_name"], name="household_name_idx"),
@@ -214,7 +214,7 @@ class House(Scoped):
 
     class Meta:
         verbose_name = "房屋"
-        ordering = ["division", "id"]
+        ordering = ["division_id", "id"]
         indexes = [
             models.Index(fields=["division", "grade"], name="house_scope_grade_idx"),
             models.Index(fields=["grade", "structure"], name="house_grade_structure_idx"),
@@ -281,7 +281,7 @@ class GradeRecord(Scoped):
 
     class Meta:
         verbose_name = "等级记录"
-        ordering = ["house", "-graded_on", "-id"]
+        ordering = ["house_id", "-graded_on", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(grade__in=Grade.values),
