@@ -19,6 +19,7 @@ class Action(models.TextChoices):
     HOUSEHOLD_ID_VIEWED = "registry.household.id_viewed", "查看完整身份证号码"
     HOUSEHOLD_CATEGORY_ADDED = "registry.household.category_added", "认定重点对象类型"
     HOUSEHOLD_CATEGORY_ENDED = "registry.household.category_ended", "终止重点对象类型"
+    MEMBER_ADDED = "registry.member.added", "登记家庭成员"
     HOUSE_CREATED = "registry.house.created", "新增房屋"
     HOUSE_CHANGED = "registry.house.changed", "修改房屋"
     HOUSE_GRADED = "registry.house.graded", "记录房屋安全等级"

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
@@ -62,9 +63,12 @@ def households_detail(request: HttpRequest, pk: int, reveal_id: bool = False):
 
 
 @households_router.post("", response={201: HouseholdDetailOut}, url_name="households_create")
+@transaction.atomic
 def households_create(request: HttpRequest, payload: HouseholdIn):
-    data = payload.dict(exclude={"categories"})
+    data = payload.dict(exclude={"categories", "members"})
     household = services.household_create(actor=request.user, **data)
+    for member in payload.members:
+        services.member_add(actor=request.user, household=household, **member.dict())
     for item in payload.categories:
         category = TargetCategory.objects.filter(code=item.code, is_active=True).first()
         if category is None:

@@ -64,13 +64,26 @@ class HouseDetailOut(HouseOut):
     grade_history: list[GradeRecordOut] = Field(alias="grade_history.all")
 
 
+class MemberOut(Schema):
+    name: str
+    relation: str
+    birth_year: int | None
+
+
 class HouseholdDetailOut(HouseholdOut):
     houses: list[HouseDetailOut] = Field(alias="houses.all")
+    members: list[MemberOut] = Field(alias="members.all")
 
 
 class CategoryIn(Schema):
     code: str
     certified_on: dt.date | None = None
+
+
+class MemberIn(Schema):
+    name: str = Field(min_length=1, max_length=64)
+    relation: str = Field(min_length=1, max_length=16, description="与户主关系，如 配偶、子女、父母")
+    birth_year: int | None = Field(None, ge=1900, le=2100)
 
 
 class HouseholdIn(Schema):
@@ -83,6 +96,7 @@ class HouseholdIn(Schema):
     security_method: SecurityMethod = SecurityMethod.OWN
     note: str = Field("", max_length=500)
     categories: list[CategoryIn] = []
+    members: list[MemberIn] = []
 
 
 class HouseholdPatch(Schema):

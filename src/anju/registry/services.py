@@ -228,6 +228,31 @@ def household_category_end(*, actor: Any, membership: HouseholdCategory, ended_o
     return membership
 
 
+@transaction.atomic
+def member_add(*, actor: Any, household: Household, name: str, relation: str, birth_year: int | None = None) -> Member:
+    """Members are optional detail of a household (no ID numbers kept for them)."""
+    require_action(actor, "registry.change")
+    _require_in_scope(actor, household)
+    if birth_year is not None and not (1900 <= birth_year <= dt.date.today().year):
+        raise DomainError("出生年份不合理", errors={"birth_year": f"出生年份应在1900到{dt.date.today().year}之间"})
+    member = Member(
+        household=household,
+        division_id=household.division_id,
+        name=(name or "").strip(),
+        relation=(relation or "").strip(),
+        birth_year=birth_year,
+    )
+    _check(member, exclude=["household", "division"])
+    member.save()
+    event_record(
+        actor=actor,
+        action=Action.MEMBER_ADDED,
+        obj=household,
+        after={"name": member.name, "relation": member.relation, "birth_year": birth_year},
+    )
+    return member
+
+
 def _clean_house_values(values: dict[str, Any]) -> dict[str, Any]:
     this_year = dt.date.today().year
     year = values.get("build_year")
