@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -37,7 +35,7 @@ def home(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "summary": summary,
             "division": division,
             "path": path,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart": chart,
             "grades": Grade.choices,
         },
     )

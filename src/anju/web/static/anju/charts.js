@@ -8,8 +8,8 @@
   var instance = echarts.init(el, null, { renderer: "svg" });
   instance.setOption({
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    legend: { top: 0 },
-    grid: { left: 50, right: 10, bottom: 60, top: 40 },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 50, right: 10, bottom: 60, top: 60 },
     xAxis: { type: "category", data: chart.names, axisLabel: { rotate: chart.names.length > 8 ? 40 : 0 } },
     yAxis: { type: "value", name: "房屋（栋）" },
     series: chart.series.map(function (s) {
