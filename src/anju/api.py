@@ -114,9 +114,16 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return _error(request, 401, "未登录或令牌无效，请先获取令牌")
 
 
+# ninja raises HttpError with English text (e.g. "Cannot parse request body" for a body that is not JSON).
+_HTTP_ERROR_MESSAGES = {400: "请求体不是有效的 JSON 对象", 405: "不支持此请求方法", 413: "请求体过大"}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, str(exc))
+    message = str(exc)
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        message = _HTTP_ERROR_MESSAGES.get(exc.status_code, "请求有误")
+    return _error(request, exc.status_code, message, [{"field": None, "message": message}])
 
 
 api.add_router("/auth", accounts_router)

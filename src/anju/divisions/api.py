@@ -2,6 +2,8 @@ from django.http import HttpRequest
 from ninja import Field, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from anju.accounts.permissions import require_action
+
 from .models import Division
 from .selectors import division_get, division_list
 
@@ -25,9 +27,11 @@ class DivisionFilters(Schema):
 @router.get("", response=list[DivisionOut], url_name="divisions_list")
 @paginate(PageNumberPagination)
 def divisions_list(request: HttpRequest, filters: Query[DivisionFilters]):
+    require_action(request.user, "divisions.view")
     return division_list(actor=request.user, parent=filters.division, level=filters.level)
 
 
 @router.get("/{code}", response=DivisionOut, url_name="divisions_detail")
 def divisions_detail(request: HttpRequest, code: str):
+    require_action(request.user, "divisions.view")
     return division_get(actor=request.user, code=code)

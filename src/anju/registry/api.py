@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from anju.accounts.permissions import require_action
 from anju.core.errors import DomainError
 
 from . import selectors, services
@@ -53,11 +54,13 @@ def _with_full_id(request: HttpRequest, household: Household, reveal_id: bool) -
 @households_router.get("", response=list[HouseholdOut], url_name="households_list")
 @paginate(PageNumberPagination)
 def households_list(request: HttpRequest, filters: Query[RegistryFilters]):
+    require_action(request.user, "registry.view")
     return selectors.household_list(actor=request.user, filters=_filters(filters))
 
 
 @households_router.get("/{int:pk}", response=HouseholdDetailOut, url_name="households_detail")
 def households_detail(request: HttpRequest, pk: int, reveal_id: bool = False):
+    require_action(request.user, "registry.view")
     household = selectors.household_get(actor=request.user, pk=pk)
     return _with_full_id(request, household, reveal_id)
 
@@ -81,6 +84,7 @@ def households_create(request: HttpRequest, payload: HouseholdIn):
 
 @households_router.patch("/{int:pk}", response=HouseholdDetailOut, url_name="households_update")
 def households_update(request: HttpRequest, pk: int, payload: HouseholdPatch):
+    require_action(request.user, "registry.change")
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
     services.household_update(actor=request.user, household=household, **payload.dict(exclude_unset=True))
     return selectors.household_get(actor=request.user, pk=pk)
@@ -89,16 +93,19 @@ def households_update(request: HttpRequest, pk: int, payload: HouseholdPatch):
 @houses_router.get("", response=list[HouseOut], url_name="houses_list")
 @paginate(PageNumberPagination)
 def houses_list(request: HttpRequest, filters: Query[RegistryFilters]):
+    require_action(request.user, "registry.view")
     return selectors.house_list(actor=request.user, filters=_filters(filters))
 
 
 @houses_router.get("/{int:pk}", response=HouseDetailOut, url_name="houses_detail")
 def houses_detail(request: HttpRequest, pk: int):
+    require_action(request.user, "registry.view")
     return selectors.house_get(actor=request.user, pk=pk)
 
 
 @houses_router.post("", response={201: HouseDetailOut}, url_name="houses_create")
 def houses_create(request: HttpRequest, payload: HouseIn):
+    require_action(request.user, "registry.add")
     data = payload.dict()
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=data.pop("household_id"))
     house = services.house_create(actor=request.user, household=household, **data)
@@ -106,7 +113,9 @@ def houses_create(request: HttpRequest, payload: HouseIn):
 
 
 @houses_router.patch("/{int:pk}", response=HouseDetailOut, url_name="houses_update")
+@transaction.atomic
 def houses_update(request: HttpRequest, pk: int, payload: HousePatch):
+    require_action(request.user, "registry.change")
     house = get_object_or_404(House.objects.visible_to(request.user), pk=pk)
     changes = payload.dict(exclude_unset=True)
     grade, graded_on = changes.pop("grade", None), changes.pop("graded_on", None)

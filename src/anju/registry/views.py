@@ -46,6 +46,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_action(request.user, "registry.view")
     household = selectors.household_get(actor=request.user, pk=pk)
     return render(
         request,
@@ -62,6 +63,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def household_id_number(request: HttpRequest, pk: int) -> HttpResponse:
     """Shows the full ID number in place (htmx); the service audits every such view."""
+    require_action(request.user, "registry.view_id")
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
     full = services.household_reveal_id(actor=request.user, household=household)
     return HttpResponse(f'<span class="font-monospace" id="id-number">{full}</span>')
