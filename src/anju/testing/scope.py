@@ -12,6 +12,26 @@ A concrete test declares:
 - `create_data(near)` / `update_data(obj)` (pages) or `create_payload(near)` / `update_payload(obj)` (API), plus
   `create_action` / `update_action`, the audit action one successful write must leave.
 
+A new capability adds, in its app's `tests/test_api.py` (pages alike with `ViewTestCases`):
+
+    class CaseAPITests(APIViewTestCases.PrimaryObjectAPITestCase):  # or pick ListView, DetailView, ...
+        model = Case
+        api_basename = "cases"
+        create_action = Action.CASE_OPENED
+        update_action = Action.CASE_CHANGED
+
+        @classmethod
+        def build_in_scope(cls, village):
+            return factories.case(factories.household(village))
+
+        def create_payload(self, near):
+            return {"household_id": near.household_id, "source": "problem_list"}
+
+        def update_payload(self, obj):
+            return {"note": obj.note + "。"}
+
+and one `query_counts.json` entry per list (`assertQueryCountsStable`, first run with UPDATE_QUERY_COUNTS=1).
+
 The world every concrete test shares (built once per class in `setUpTestData`):
 
     users    admin (city)  supervisor (city)  county (榆阳)  other_county (神木)  town (榆阳 鼓楼街道)
@@ -104,7 +124,7 @@ def form_errors(response: HttpResponse) -> Any:
 
 
 class ScopeTestCase(TestCase):
-    """The shared world and the assertions; no tests of its own."""
+    """The shared world, the assertions, and one check that the fixture is not empty or misplaced."""
 
     __test__ = False
 
@@ -114,6 +134,8 @@ class ScopeTestCase(TestCase):
     page_app: ClassVar[str | None] = None
     page_model: ClassVar[str | None] = None
     api_basename: ClassVar[str | None] = None
+    #: the key of an object in API JSON (`code` for divisions)
+    api_id_field: ClassVar[str] = "id"
     #: extra URL names checked by hand-written tests in the concrete class
     covers: ClassVar[tuple[str, ...]] = ()
     #: which page / API actions the mixins in the MRO check (each mixin declares its own)
@@ -260,6 +282,7 @@ class ScopeTestCase(TestCase):
         self.assertEqual(event.request_id, response["X-Request-ID"])
         if obj is not None:
             self.assertEqual(event.object_id, str(obj.pk))
+            self.assertEqual(event.division_code, self.scope_code(obj), "the event is not scoped like its object")
         return event
 
     def assertLoginRedirect(self, response: HttpResponse) -> None:
@@ -346,6 +369,19 @@ class ViewTestCases:
             page = response.context[self.list_context]
             return {obj.pk for obj in page.object_list}, page.paginator.count
 
+        def list_all(self, **params: Any) -> tuple[set[Any], int]:
+            """Every id the list shows, page by page, and its count."""
+            ids: set[Any] = set()
+            for number in range(1, 100):
+                response = self.client.get(self.page_url("list"), {**params, "page": number})
+                self.assertEqual(response.status_code, 200)
+                page = response.context[self.list_context]
+                ids |= {obj.pk for obj in page.object_list}
+                if not page.has_next():
+                    break
+            self.assertEqual(len(ids), page.paginator.count, "pages do not add up to the count")
+            return ids, page.paginator.count
+
         def test_list_anonymous_redirects_to_login(self) -> None:
             self.as_user(None)
             self.assertLoginRedirect(self.client.get(self.page_url("list")))
@@ -360,7 +396,7 @@ class ViewTestCases:
                         self.assertEqual(response.status_code, 403)
                         continue
                     self.assertEqual(response.status_code, 200)
-                    listed, count = self.list_result(response)
+                    listed, count = self.list_all()
                     expected = {pk for pk, o in fixture.items() if self.can_see(key, o)}
                     self.assertEqual(listed & set(fixture), expected)
                     self.assertEqual(count, self.expected_count(key))
@@ -374,7 +410,7 @@ class ViewTestCases:
             for key, shown, hidden in cases:
                 with self.subTest(user=key):
                     self.as_user(key)
-                    listed, _ = self.list_result(self.client.get(self.page_url("list")))
+                    listed, _ = self.list_all()
                     self.assertIn(shown.pk, listed)
                     self.assertNotIn(hidden.pk, listed)
 
@@ -590,7 +626,6 @@ class APIViewTestCases:
     class ListView(ScopeTestCase):
         __test__ = False
         api_actions = ("list",)
-        api_id_field: ClassVar[str] = "id"
 
         def api_list(self, key: str | None, **params: Any) -> HttpResponse:
             return self.api("GET", self.api_url("list"), key, **params)
@@ -699,7 +734,7 @@ class APIViewTestCases:
                     response = self.api("POST", self.api_url("create"), key, self.create_payload(near))
                     self.assertEqual(response.status_code, 201, response.content[:500])
                     obj = self.model.objects.exclude(pk__in=pks).get()
-                    self.assertEqual(response.json()["id"], obj.pk)
+                    self.assertEqual(response.json()[self.api_id_field], obj.pk)
                     self.assertEqual(self.scope_code(obj), self.scope_code(near))
                     self.assertOneEvent(since, response, self.create_action, self.users[key], obj)
 
