@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import DomainError
+from anju.core.errors import AuthenticationFailed, DomainError
 
 from .models import ApiToken, User
 from .permissions import Role, require_action
@@ -72,7 +72,7 @@ def token_for_credentials(*, request: HttpRequest, username: str, password: str)
     """Password → token, through the same authentication (and lockout) as the login page."""
     user = authenticate(request=request, username=username, password=password)
     if user is None:
-        raise DomainError("用户名或密码错误", errors={"password": "用户名或密码错误"})
+        raise AuthenticationFailed("用户名或密码错误", errors={"password": "用户名或密码错误"})
     return token_issue(user=user)
 
 

@@ -21,6 +21,12 @@ class DomainError(Exception):
         return [{"field": field, "message": msg} for field, msg in self.errors.items()]
 
 
+class AuthenticationFailed(DomainError):
+    """Wrong credentials (the API answers 401)."""
+
+    status = 401
+
+
 class ScopeError(DomainError):
     """The target lies outside the actor's division subtree (writes are refused, not hidden)."""
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from anju.accounts.permissions import require_action
@@ -79,7 +79,7 @@ def households_create(request: HttpRequest, payload: HouseholdIn):
         services.household_category_add(
             actor=request.user, household=household, category=category, certified_on=item.certified_on
         )
-    return 201, selectors.household_get(actor=request.user, pk=household.pk)
+    return Status(201, selectors.household_get(actor=request.user, pk=household.pk))
 
 
 @households_router.patch("/{int:pk}", response=HouseholdDetailOut, url_name="households_update")
@@ -109,7 +109,7 @@ def houses_create(request: HttpRequest, payload: HouseIn):
     data = payload.dict()
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=data.pop("household_id"))
     house = services.house_create(actor=request.user, household=household, **data)
-    return 201, selectors.house_get(actor=request.user, pk=house.pk)
+    return Status(201, selectors.house_get(actor=request.user, pk=house.pk))
 
 
 @houses_router.patch("/{int:pk}", response=HouseDetailOut, url_name="houses_update")

@@ -47,11 +47,11 @@ def _village(*, actor: Any, code: str) -> Division:
     """The village a registry row belongs to: must exist, be a village and lie in the actor's subtree."""
     division = Division.objects.filter(code=code).first()
     if division is None:
-        raise DomainError("行政村不存在", errors={"division": f"区划代码{code}不存在"})
+        raise DomainError("行政村不存在", errors={"division_code": f"区划代码{code}不存在"})
     if division.level != Level.VILLAGE:
-        raise DomainError("农户须登记到行政村", errors={"division": f"「{division.name}」不是行政村"})
+        raise DomainError("农户须登记到行政村", errors={"division_code": f"「{division.name}」不是行政村"})
     if actor is not None and not in_scope(code, actor.scope_prefix):
-        raise ScopeError("不在您的管辖范围内", errors={"division": f"「{division.name}」不在您的管辖范围内"})
+        raise ScopeError("不在您的管辖范围内", errors={"division_code": f"「{division.name}」不在您的管辖范围内"})
     return division
 
 
@@ -60,7 +60,7 @@ def _check(instance: models.Model, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_unique=False)
     except ValidationError as exc:
-        errors = {("division" if k == "division" else k): " ".join(v) for k, v in exc.message_dict.items()}
+        errors = {("division_code" if k == "division" else k): " ".join(v) for k, v in exc.message_dict.items()}
         raise DomainError("输入有误，请检查标出的字段", errors=errors) from exc
 
 
@@ -162,19 +162,28 @@ def household_update(*, actor: Any, household: Household, id_number: str | None 
         changes["phone"] = _clean_phone(changes["phone"])
     for field, value in changes.items():
         setattr(household, field, value.strip() if isinstance(value, str) and field != "note" else value)
-    if id_number is not None and idnumber.keyed_hash(idnumber.normalize(id_number)) != household.id_hash:
+    id_changed = id_number is not None and idnumber.keyed_hash(idnumber.normalize(id_number)) != household.id_hash
+    if id_changed:
         for field, value in _id_fields(id_number).items():
             setattr(household, field, value)
         _ensure_new_head(household.id_hash, exclude_pk=household.pk)
     _check(household)
+    old, new = diff(before, _snapshot(household, HOUSEHOLD_FIELDS) | {"id_masked": household.id_masked})
+    if not new and not id_changed:
+        return household
     household.save()
     if before["division_id"] != household.division_id:
         for model in (House, Member, HouseholdCategory):
             model.objects.filter(household=household).update(division_id=household.division_id)
         GradeRecord.objects.filter(house__household=household).update(division_id=household.division_id)
-    old, new = diff(before, _snapshot(household, HOUSEHOLD_FIELDS) | {"id_masked": household.id_masked})
-    if new:
-        event_record(actor=actor, action=Action.HOUSEHOLD_CHANGED, obj=household, before=old, after=new)
+    event_record(
+        actor=actor,
+        action=Action.HOUSEHOLD_CHANGED,
+        obj=household,
+        before=old,
+        after=new,
+        extra={"id_number_changed": True} if id_changed else None,
+    )
     return household
 
 
@@ -314,9 +323,9 @@ def house_update(*, actor: Any, house: House, **changes: Any) -> House:
     for field, value in _clean_house_values(changes).items():
         setattr(house, field, value)
     _check(house, exclude=["household", "division"])
-    house.save()
     old, new = diff(before, _snapshot(house, HOUSE_FIELDS))
     if new:
+        house.save()
         event_record(actor=actor, action=Action.HOUSE_CHANGED, obj=house, before=old, after=new)
     return house
 

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "anju.core.middleware.RequestIdMiddleware",
+    "anju.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,7 +161,7 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
+NINJA_MAX_PER_PAGE_SIZE = 500
 
 ANJU_DEMO_PASSWORD = os.environ.get("ANJU_DEMO_PASSWORD", "anju-demo-2021")
 ANJU_API_TOKEN_DAYS = 30
