@@ -54,14 +54,15 @@ def yuyang():
 
     shenmu = f.household(f.village(f.SHENMU_TOWN, 1, "神木测试村"), head_name="神木户甲")
     f.house(shenmu, grade="C", graded_on=dt.date(2021, 1, 5))
-    return {"manager": manager, "wang": wang}
+    return {"manager": manager, "wang": wang, "shenmu": shenmu}
 
 
 def _log_in(page, base: str, username: str, password: str = f.PASSWORD) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_county_manager_journey(live_server, new_page, screenshot, yuyang):
@@ -112,6 +113,9 @@ def test_county_manager_journey(live_server, new_page, screenshot, yuyang):
     expect(id_number).to_have_text(yuyang["wang"].id_masked)
     page.click("text=显示完整号码")
     expect(id_number).to_have_text(ID_WANG)
+
+    page.goto(f"{live_server.url}/households/{yuyang['shenmu'].pk}/")
+    expect(page.locator("h1")).to_have_text("未找到")
 
     phone = new_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
     _log_in(phone, live_server.url, "yy_manager")
