@@ -7,6 +7,7 @@ Set ANJU_SCREENSHOTS=DIR to keep screenshots of the pages the journeys visit.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 375, "height": 740}
+LEAVES_SERVER = re.compile(r"^(?!https?://(localhost|127\.0\.0\.1)(:\d+)?/)")
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +45,20 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium):
-    """Opens pages in fresh contexts (own cookies, Chinese locale); any script error on them fails the test."""
-    contexts, script_errors = [], []
+    """Opens pages in fresh contexts (own cookies, Chinese locale).
+
+    A script error, or a request that leaves the test server (intranets have no internet), fails the test.
+    """
+    contexts, script_errors, outside = [], [], []
+
+    def block_outside(route) -> None:
+        outside.append(route.request.url)
+        route.abort()
 
     def open_page(viewport: dict[str, int] = DESKTOP, **options):
         context = chromium.new_context(viewport=viewport, locale="zh-CN", **options)
         context.set_default_timeout(15_000)
+        context.route(LEAVES_SERVER, block_outside)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
@@ -57,6 +67,7 @@ def new_page(chromium):
     yield open_page
     for context in contexts:
         context.close()
+    assert not outside, "页面请求了外部地址：\n" + "\n".join(outside)
     assert not script_errors, "页面脚本出错：\n" + "\n".join(script_errors)
 
 
