@@ -22,7 +22,8 @@ class Event(models.Model):
     )
     actor_name = models.CharField("操作人姓名", max_length=150)
     request_id = models.CharField("请求编号", max_length=32, db_index=True)
-    action = models.CharField("动作", max_length=64, choices=Action.choices, db_index=True)
+    # Values come from the closed list `Action`; no `choices=` so a new action needs no migration.
+    action = models.CharField("动作", max_length=64, db_index=True)
     object_type = models.CharField("对象类型", max_length=64, blank=True)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
@@ -43,7 +44,11 @@ class Event(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_action_display()} {self.object_repr}"
+        return f"#{self.pk} {self.action_label} {self.object_repr}"
+
+    @property
+    def action_label(self) -> str:
+        return Action(self.action).label if self.action in Action.values else self.action
 
 
 class ChainHead(models.Model):

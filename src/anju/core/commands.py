@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +16,14 @@ class AnjuCommand(BaseCommand):
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户身份执行（默认：系统）")
+        return parser
+
+    def add_subcommand(self, subparsers: Any, name: str, **kwargs: Any) -> Any:
+        """A subcommand that also takes `--as` after its name (`anju import divisions F --as U`)."""
+        parser = subparsers.add_parser(name, **kwargs)
+        parser.add_argument(
+            "--as", dest="as_user", metavar="USERNAME", default=argparse.SUPPRESS, help="以该用户身份执行（默认：系统）"
+        )
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:

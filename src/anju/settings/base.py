@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI's assets locally (no CDN on government intranets)
     "axes",
     "anju.core",
     "anju.audit",

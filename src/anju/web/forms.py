@@ -18,7 +18,8 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 def style_form(form: forms.BaseForm) -> None:
-    """Bootstrap classes on every widget, so templates render fields uniformly."""
+    """Bootstrap classes on every widget and a Chinese label colon, so templates render fields uniformly."""
+    form.label_suffix = "："
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple)):

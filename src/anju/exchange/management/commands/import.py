@@ -17,7 +17,7 @@ class Command(AnjuCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="kind", required=True)
-        divisions = sub.add_parser("divisions", help="导入行政区划（NBS 12位代码）")
+        divisions = self.add_subcommand(sub, "divisions", help="导入行政区划（NBS 12位代码）")
         divisions.add_argument("file")
         divisions.add_argument("--dry-run", action="store_true", help="只校验，不写入")
 
