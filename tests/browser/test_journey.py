@@ -143,3 +143,12 @@ def test_lockout_after_five_failures(live_server, new_page):
     expect(page.locator(".navbar")).to_have_count(0)
     page.goto(f"{live_server.url}/")
     page.wait_for_url("**/accounts/login/**")
+
+
+def test_api_docs_load_without_the_internet(live_server, new_page, yuyang):
+    """Swagger UI's assets are served by the app itself (the fixture fails on any outside request)."""
+    page = new_page()
+    _log_in(page, live_server.url, "yy_manager")
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    assert "households" in page.content()
