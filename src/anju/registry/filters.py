@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from anju.core import idnumber
 from anju.core.scope import scope_q
@@ -62,23 +62,27 @@ def search_condition(text: str, *, prefix: str = "") -> Q:
     return Q(**{f"{prefix}head_name__startswith": text.strip()})
 
 
+def _active_members(category: str | None = None) -> QuerySet:
+    qs = HouseholdCategory.objects.filter(ended_on__isnull=True)
+    if category:
+        qs = qs.filter(category__code=category)
+    return qs.values("household_id")
+
+
 def filter_households(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
-    if data.get("division"):
-        qs = qs.filter(scope_q("division_id", data["division"].prefix))
+    """House and category conditions are `id IN (subquery)`: both engines drive them from the small
+    side's index (a correlated EXISTS made SQLite probe every household in scope)."""
+    # Houses and category rows carry their household's division, so the division narrows the subqueries too.
+    where = scope_q("division_id", data["division"].prefix) if data.get("division") else Q()
+    qs = qs.filter(where)
     if data.get("category"):
-        qs = qs.filter(
-            Exists(
-                HouseholdCategory.objects.filter(
-                    household=OuterRef("pk"), category__code=data["category"], ended_on__isnull=True
-                )
-            )
-        )
+        qs = qs.filter(pk__in=_active_members(data["category"]).filter(where))
     if data.get("target") in ("0", "1"):
-        active = Exists(HouseholdCategory.objects.filter(household=OuterRef("pk"), ended_on__isnull=True))
-        qs = qs.filter(active) if data["target"] == "1" else qs.exclude(active)
+        members = _active_members().filter(where)
+        qs = qs.filter(pk__in=members) if data["target"] == "1" else qs.exclude(pk__in=members)
     house_q = _house_conditions(data)
     if house_q is not None:
-        qs = qs.filter(Exists(House.objects.filter(house_q, household=OuterRef("pk"))))
+        qs = qs.filter(pk__in=House.objects.filter(house_q, where).values("household_id"))
     if data.get("q"):
         qs = qs.filter(search_condition(data["q"]))
     return qs
@@ -91,13 +95,7 @@ def filter_houses(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     if house_q is not None:
         qs = qs.filter(house_q)
     if data.get("category"):
-        qs = qs.filter(
-            Exists(
-                HouseholdCategory.objects.filter(
-                    household=OuterRef("household_id"), category__code=data["category"], ended_on__isnull=True
-                )
-            )
-        )
+        qs = qs.filter(household_id__in=_active_members(data["category"]))
     if data.get("q"):
         qs = qs.filter(search_condition(data["q"], prefix="household__"))
     return qs

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from anju.core.scope import PREFIX_LENGTH, scope_q
@@ -79,35 +78,45 @@ def _empty_counts() -> dict[str, int]:
 def registry_summary(*, actor: Any, division: Division) -> dict[str, Any]:
     """Counts for one division and for each of its children (the home page and its drill-down).
 
-    Grouping by the children's code prefix keeps this at a fixed number of queries whatever the size.
+    Each count is grouped by the row's own `division_code` (an index-only scan), then rolled up to the
+    children in Python: three grouped queries whatever the number of households.
     """
     level_index = LEVEL_ORDER.index(division.level)
     child_level = LEVEL_ORDER[level_index + 1] if level_index + 1 < len(LEVEL_ORDER) else None
     child_len = PREFIX_LENGTH[child_level] if child_level else 12
     scope = scope_q("division_id", division.prefix)
-    key = Substr("division_id", 1, child_len)
-
-    households = Household.objects.visible_to(actor).filter(scope)
-    target = Exists(HouseholdCategory.objects.filter(household=OuterRef("pk"), ended_on__isnull=True))
     rows: dict[str, dict[str, int]] = {}
 
-    def bucket(prefix: str) -> dict[str, int]:
-        return rows.setdefault(prefix, _empty_counts())
+    def add(code: str, key: str, n: int) -> None:
+        rows.setdefault(code[:child_len], _empty_counts())[key] += n
 
-    for item in households.annotate(k=key).values("k").annotate(n=Count("id"), t=Count("id", filter=Q(target))):
-        b = bucket(item["k"])
-        b["households"], b["target"] = item["n"], item["t"]
-    houses = House.objects.visible_to(actor).filter(scope)
-    for item in houses.annotate(k=key).values("k", "grade").annotate(n=Count("id")):
-        b = bucket(item["k"])
-        b[item["grade"]] += item["n"]
-        b["houses"] += item["n"]
-        if item["grade"] in DANGEROUS_GRADES:
-            b["dangerous"] += item["n"]
+    for code, n in (
+        Household.objects.visible_to(actor).filter(scope).order_by().values_list("division_id").annotate(Count("id"))
+    ):
+        add(code, "households", n)
+    for code, n in (
+        HouseholdCategory.objects.visible_to(actor)
+        .filter(scope, ended_on__isnull=True)
+        .order_by()
+        .values_list("division_id")
+        .annotate(Count("household_id", distinct=True))
+    ):
+        add(code, "target", n)
+    for code, grade, n in (
+        House.objects.visible_to(actor)
+        .filter(scope)
+        .order_by()
+        .values_list("division_id", "grade")
+        .annotate(Count("id"))
+    ):
+        add(code, grade, n)
+        add(code, "houses", n)
+        if grade in DANGEROUS_GRADES:
+            add(code, "dangerous", n)
 
     children = []
     if child_level:
         for child in Division.objects.visible_to(actor).filter(parent=division).order_by("code"):
-            children.append((child, bucket(child.code[:child_len])))
+            children.append((child, rows.get(child.code[:child_len], _empty_counts())))
     total = {k: sum(b[k] for b in rows.values()) for k in _empty_counts()}
     return {"division": division, "total": total, "children": children, "child_level": child_level}
