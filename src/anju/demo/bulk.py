@@ -100,3 +100,10 @@ def bulk_session():
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def analyze(models_: Iterable[type[models.Model]]) -> None:
+    """Refresh the query planner's statistics after a bulk load (PostgreSQL and SQLite both keep them)."""
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
