@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -31,9 +33,11 @@ class BearerAuth(HttpBearer):
 
 
 api = NinjaAPI(
-    title="安居 anju API",
+    title=gettext_lazy("安居 anju API"),
     version="1",
-    description="农村住房安全保障信息系统接口。认证：POST /api/v1/auth/token 获取令牌，再以 Bearer 令牌访问。",
+    description=gettext_lazy(
+        "农村住房安全保障信息系统接口。认证：POST /api/v1/auth/token 获取令牌，再以 Bearer 令牌访问。"
+    ),
     auth=[BearerAuth(), django_auth],
     urls_namespace="api",
 )
@@ -49,27 +53,27 @@ def _field_of(loc: list[Any] | tuple[Any, ...]) -> str | None:
 
 
 _PYDANTIC_MESSAGES = {
-    "missing": "此项为必填项",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "float_parsing": "应为数字",
-    "decimal_parsing": "应为数字",
-    "bool_parsing": "应为是/否（true/false）",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "less_than": "数值过大",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
-    "string_type": "应为文本",
-    "literal_error": "取值无效",
-    "enum": "取值无效",
-    "json_invalid": "请求体不是有效的 JSON",
-    "model_attributes_type": "请求体格式错误",
-    "dict_type": "请求体应为 JSON 对象",
-    "extra_forbidden": "不支持此字段",
+    "missing": gettext_lazy("此项为必填项"),
+    "int_parsing": gettext_lazy("应为整数"),
+    "int_type": gettext_lazy("应为整数"),
+    "float_parsing": gettext_lazy("应为数字"),
+    "decimal_parsing": gettext_lazy("应为数字"),
+    "bool_parsing": gettext_lazy("应为是/否（true/false）"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "greater_than_equal": gettext_lazy("数值过小"),
+    "less_than_equal": gettext_lazy("数值过大"),
+    "greater_than": gettext_lazy("数值过小"),
+    "less_than": gettext_lazy("数值过大"),
+    "string_too_long": gettext_lazy("内容过长"),
+    "string_too_short": gettext_lazy("内容过短"),
+    "string_type": gettext_lazy("应为文本"),
+    "literal_error": gettext_lazy("取值无效"),
+    "enum": gettext_lazy("取值无效"),
+    "json_invalid": gettext_lazy("请求体不是有效的 JSON"),
+    "model_attributes_type": gettext_lazy("请求体格式错误"),
+    "dict_type": gettext_lazy("请求体应为 JSON 对象"),
+    "extra_forbidden": gettext_lazy("不支持此字段"),
 }
 
 
@@ -77,12 +81,12 @@ _PYDANTIC_MESSAGES = {
 def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
     for err in exc.errors:
-        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), "")
+        message = str(_PYDANTIC_MESSAGES.get(err.get("type", ""), ""))
         if not message:
             ctx_msg = str(err.get("ctx", {}).get("error", "")) if isinstance(err.get("ctx"), dict) else ""
-            message = ctx_msg or "取值无效"
+            message = ctx_msg or _("取值无效")
         errors.append({"field": _field_of(err.get("loc", [])), "message": message})
-    return _error(request, 400, "请求参数有误", errors)
+    return _error(request, 400, _("请求参数有误"), errors)
 
 
 @api.exception_handler(DomainError)
@@ -96,33 +100,37 @@ def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> Ht
         errors = [{"field": k, "message": " ".join(v)} for k, v in exc.message_dict.items()]
     else:
         errors = [{"field": None, "message": m} for m in exc.messages]
-    return _error(request, 400, "输入有误", errors)
+    return _error(request, 400, _("输入有误"), errors)
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, str(exc) or "您无权执行此操作")
+    return _error(request, 403, str(exc) or _("您无权执行此操作"))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "对象不存在或不在您的管辖范围内")
+    return _error(request, 404, _("对象不存在或不在您的管辖范围内"))
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "未登录或令牌无效，请先获取令牌")
+    return _error(request, 401, _("未登录或令牌无效，请先获取令牌"))
 
 
 # ninja raises HttpError with English text (e.g. "Cannot parse request body" for a body that is not JSON).
-_HTTP_ERROR_MESSAGES = {400: "请求体不是有效的 JSON 对象", 405: "不支持此请求方法", 413: "请求体过大"}
+_HTTP_ERROR_MESSAGES = {
+    400: gettext_lazy("请求体不是有效的 JSON 对象"),
+    405: gettext_lazy("不支持此请求方法"),
+    413: gettext_lazy("请求体过大"),
+}
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc)
     if not any("\u4e00" <= ch <= "\u9fff" for ch in message):
-        message = _HTTP_ERROR_MESSAGES.get(exc.status_code, "请求有误")
+        message = str(_HTTP_ERROR_MESSAGES.get(exc.status_code) or _("请求有误"))
     return _error(request, exc.status_code, message, [{"field": None, "message": message}])
 
 

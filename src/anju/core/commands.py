@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from anju.core.middleware import new_request_id
 
@@ -15,14 +16,18 @@ class AnjuCommand(BaseCommand):
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户身份执行（默认：系统）")
+        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help=_("以该用户身份执行（默认：系统）"))
         return parser
 
     def add_subcommand(self, subparsers: Any, name: str, **kwargs: Any) -> Any:
         """A subcommand that also takes `--as` after its name (`anju import divisions F --as U`)."""
         parser = subparsers.add_parser(name, **kwargs)
         parser.add_argument(
-            "--as", dest="as_user", metavar="USERNAME", default=argparse.SUPPRESS, help="以该用户身份执行（默认：系统）"
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            default=argparse.SUPPRESS,
+            help=_("以该用户身份执行（默认：系统）"),
         )
         return parser
 
@@ -38,11 +43,11 @@ class AnjuCommand(BaseCommand):
             return None
         user = User.objects.select_related("division").filter(username=username, is_active=True).first()
         if user is None:
-            raise CommandError(f"用户「{username}」不存在或已停用")
+            raise CommandError(_("用户「{username}」不存在或已停用").format(username=username))
         return user
 
     def report_errors(self, errors: list[Any], limit: int = 200) -> None:
         for error in errors[:limit]:
             self.stderr.write(str(error))
         if len(errors) > limit:
-            self.stderr.write(f"……另有 {len(errors) - limit} 处错误未显示")
+            self.stderr.write(_("……另有 {count} 处错误未显示").format(count=len(errors) - limit))

@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -47,21 +48,23 @@ def validate(raw: str) -> str:
     """Return the normalised 18-character number or raise ValidationError in Chinese."""
     value = normalize(raw)
     if not value:
-        raise ValidationError("身份证号码不能为空", code="required")
+        raise ValidationError(_("身份证号码不能为空"), code="required")
     if len(value) != 18:
-        raise ValidationError(f"身份证号码应为18位，实际为{len(value)}位", code="length")
+        raise ValidationError(_("身份证号码应为18位，实际为{length}位").format(length=len(value)), code="length")
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise ValidationError("身份证号码只能由数字和末位X组成", code="chars")
+        raise ValidationError(_("身份证号码只能由数字和末位X组成"), code="chars")
     if value[:6] not in known_address_codes():
-        raise ValidationError(f"身份证号码的地址码{value[:6]}不存在", code="address")
+        raise ValidationError(_("身份证号码的地址码{code}不存在").format(code=value[:6]), code="address")
     try:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise ValidationError(f"身份证号码中的出生日期{value[6:14]}不是有效日期", code="birth_date") from None
+        raise ValidationError(
+            _("身份证号码中的出生日期{date}不是有效日期").format(date=value[6:14]), code="birth_date"
+        ) from None
     if born.year < 1880 or born > dt.date.today():
-        raise ValidationError(f"身份证号码中的出生日期{value[6:14]}不合理", code="birth_date")
+        raise ValidationError(_("身份证号码中的出生日期{date}不合理").format(date=value[6:14]), code="birth_date")
     if check_char(value[:17]) != value[17]:
-        raise ValidationError("身份证号码校验位错误，请核对是否录入有误", code="checksum")
+        raise ValidationError(_("身份证号码校验位错误，请核对是否录入有误"), code="checksum")
     return value
 
 

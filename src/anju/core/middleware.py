@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("anju_request_id", default=None)
 
@@ -42,13 +44,13 @@ class RequestIdMiddleware:
 
 API_PREFIX = "/api/"
 _API_STATUS_MESSAGES = {
-    400: "请求有误",
-    401: "未登录或令牌无效，请先获取令牌",
-    403: "您无权执行此操作",
-    404: "接口或对象不存在",
-    405: "不支持此请求方法",
-    413: "请求体过大",
-    429: "登录失败次数过多，账号已暂时锁定，请30分钟后再试",
+    400: gettext_lazy("请求有误"),
+    401: gettext_lazy("未登录或令牌无效，请先获取令牌"),
+    403: gettext_lazy("您无权执行此操作"),
+    404: gettext_lazy("接口或对象不存在"),
+    405: gettext_lazy("不支持此请求方法"),
+    413: gettext_lazy("请求体过大"),
+    429: gettext_lazy("登录失败次数过多，账号已暂时锁定，请30分钟后再试"),
 }
 
 
@@ -67,7 +69,7 @@ class ApiErrorShapeMiddleware:
             and 400 <= status < 500
             and "json" not in response.get("Content-Type", "")
         ):
-            message = _API_STATUS_MESSAGES.get(status, "请求有误")
+            message = str(_API_STATUS_MESSAGES.get(status) or _("请求有误"))
             shaped = JsonResponse(
                 {"detail": message, "errors": [{"field": None, "message": message}]},
                 status=status,

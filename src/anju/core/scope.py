@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from anju.accounts.models import User
@@ -61,7 +62,7 @@ class Scoped(models.Model):
         db_column="division_code",
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="行政区划",
+        verbose_name=_("行政区划"),
     )
 
     scope_field: ClassVar[str] = "division_id"

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeConfig(AppConfig):
     name = "anju.exchange"
     label = "exchange"
-    verbose_name = "数据交换"
+    verbose_name = _("数据交换")

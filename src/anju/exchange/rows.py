@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from anju.core.errors import DomainError
 
 
@@ -22,10 +24,12 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"第{self.row}行" if self.row else "文件"
-        column = f"「{self.column}」" if self.column else ""
-        value = f"（值：{self.value}）" if self.value else ""
-        return f"{where}{column}{value}：{self.message}"
+        where = _("第{row}行").format(row=self.row) if self.row else _("文件")
+        column = _("「{column}」").format(column=self.column) if self.column else ""
+        value = _("（值：{value}）").format(value=self.value) if self.value else ""
+        return _("{where}{column}{value}：{message}").format(
+            where=where, column=column, value=value, message=self.message
+        )
 
 
 @dataclass
@@ -70,7 +74,7 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
             except UnicodeDecodeError:
                 continue
         else:
-            raise DomainError("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+            raise DomainError(_("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"))
         table: Iterator[list[object]] = iter(csv.reader(io.StringIO(text)))
     elif suffix in (".xlsx", ".xls"):
         from python_calamine import CalamineWorkbook
@@ -78,10 +82,10 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
         try:
             sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         except Exception as exc:  # calamine raises its own types for damaged files
-            raise DomainError(f"无法读取表格文件：{exc}") from exc
+            raise DomainError(_("无法读取表格文件：{error}").format(error=exc)) from exc
         table = iter(sheet.to_python(skip_empty_area=False))
     else:
-        raise DomainError(f"不支持的文件类型「{path.suffix}」，请使用 .xlsx、.xls 或 .csv")
+        raise DomainError(_("不支持的文件类型「{suffix}」，请使用 .xlsx、.xls 或 .csv").format(suffix=path.suffix))
 
     wanted = {normalize_header(h) for h in required}
     header: list[str] | None = None
@@ -96,4 +100,4 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
             continue
         yield number, {name: (values[i] if i < len(values) else "") for i, name in enumerate(header) if name}
     if header is None:
-        raise DomainError("未找到表头行，文件须包含以下列：" + "、".join(required))
+        raise DomainError(_("未找到表头行，文件须包含以下列：{columns}").format(columns="、".join(required)))
