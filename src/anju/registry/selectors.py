@@ -22,14 +22,16 @@ def _active_categories() -> Prefetch:
     )
 
 
+def _divisions_with_ancestors() -> Prefetch:
+    """Village, town and county names in one extra query per page. Joining them into the list query let
+    PostgreSQL pick a nested loop over the division table when it misjudged a filter's selectivity."""
+    return Prefetch("division", queryset=Division.objects.select_related("parent__parent"))
+
+
 def household_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
     qs = Household.objects.visible_to(actor)
     qs = filter_households(qs, filters or {})
-    return (
-        qs.select_related("division__parent__parent")
-        .prefetch_related(_active_categories())
-        .order_by("division_id", "id")
-    )
+    return qs.prefetch_related(_divisions_with_ancestors(), _active_categories()).order_by("division_id", "id")
 
 
 def household_get(*, actor: Any, pk: int) -> Household:
@@ -59,7 +61,7 @@ def household_get(*, actor: Any, pk: int) -> Household:
 def house_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[House]:
     qs = House.objects.visible_to(actor)
     qs = filter_houses(qs, filters or {})
-    return qs.select_related("household", "division__parent__parent").order_by("division_id", "id")
+    return qs.select_related("household").prefetch_related(_divisions_with_ancestors()).order_by("division_id", "id")
 
 
 def house_get(*, actor: Any, pk: int) -> House:
