@@ -1,9 +1,10 @@
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from .services import token_for_credentials
 
-router = Router(tags=["认证"])
+router = Router(tags=[_("认证")])
 
 
 class TokenIn(Schema):

@@ -1,15 +1,16 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label="用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label=_("用户名"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
     )
     password = forms.CharField(
-        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     error_messages = {
-        "invalid_login": "用户名或密码错误。连续失败多次后账号将被暂时锁定。",
-        "inactive": "该账号已停用。",
+        "invalid_login": _("用户名或密码错误。连续失败多次后账号将被暂时锁定。"),
+        "inactive": _("该账号已停用。"),
     }

@@ -7,6 +7,8 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from anju.core.scope import code_prefix
 
@@ -14,8 +16,8 @@ from .permissions import Role
 
 
 class User(AbstractUser):
-    full_name = models.CharField("姓名", max_length=64, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     division = models.ForeignKey(
         "divisions.Division",
         to_field="code",
@@ -23,12 +25,12 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.PROTECT,
         related_name="users",
-        verbose_name="所属行政区划",
+        verbose_name=_("所属行政区划"),
     )
-    roles = models.JSONField("角色", default=list, blank=True)
+    roles = models.JSONField(_("角色"), default=list, blank=True)
 
     class Meta:
-        verbose_name = "用户"
+        verbose_name = _("用户")
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
@@ -42,7 +44,7 @@ class User(AbstractUser):
 
     @property
     def role_labels(self) -> list[str]:
-        return [Role(r).label for r in self.roles if r in Role.values]
+        return [str(Role(r).label) for r in self.roles if r in Role.values]
 
 
 class ApiToken(models.Model):
@@ -55,10 +57,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "接口令牌"
+        verbose_name = _("接口令牌")
 
     def __str__(self) -> str:
-        return f"{self.user} 的令牌（{self.created_at:%Y-%m-%d}）"
+        return gettext("{user} 的令牌（{date}）").format(user=self.user, date=f"{self.created_at:%Y-%m-%d}")
 
     @staticmethod
     def digest(raw: str) -> str:

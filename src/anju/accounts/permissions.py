@@ -9,16 +9,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "系统管理员"
-    CITY_SUPERVISOR = "city_supervisor", "市级督导"
-    COUNTY_MANAGER = "county_manager", "县级管理员"
-    APPRAISER = "appraiser", "鉴定人员"
-    TOWN_STAFF = "town_staff", "乡镇人员"
-    VILLAGE_STAFF = "village_staff", "村级信息员"
-    DEPARTMENT = "department", "部门用户"
+    ADMIN = "admin", _("系统管理员")
+    CITY_SUPERVISOR = "city_supervisor", _("市级督导")
+    COUNTY_MANAGER = "county_manager", _("县级管理员")
+    APPRAISER = "appraiser", _("鉴定人员")
+    TOWN_STAFF = "town_staff", _("乡镇人员")
+    VILLAGE_STAFF = "village_staff", _("村级信息员")
+    DEPARTMENT = "department", _("部门用户")
 
 
 READ = {"divisions.view", "registry.view"}
@@ -54,4 +56,4 @@ def has_action(user: Any, action: str) -> bool:
 def require_action(user: Any, action: str) -> None:
     """Raise PermissionDenied (403) with a Chinese message when the roles lack `action`."""
     if not has_action(user, action):
-        raise PermissionDenied("您的角色无权执行此操作")
+        raise PermissionDenied(gettext("您的角色无权执行此操作"))

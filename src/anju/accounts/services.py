@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
@@ -35,15 +36,19 @@ def user_create(
         require_action(actor, "accounts.manage")
     unknown = [r for r in roles if r not in Role.values]
     if unknown or not roles:
-        raise DomainError("角色无效", errors={"roles": f"未知角色：{'、'.join(unknown) or '（空）'}"})
+        raise DomainError(
+            _("角色无效"), errors={"roles": _("未知角色：{roles}").format(roles="、".join(unknown) or _("（空）"))}
+        )
     if User.objects.filter(username=username).exists():
-        raise DomainError("用户名已存在", errors={"username": f"用户名「{username}」已存在"})
+        raise DomainError(
+            _("用户名已存在"), errors={"username": _("用户名「{username}」已存在").format(username=username)}
+        )
     user = User(username=username, full_name=full_name, division_id=division_code, roles=list(roles))
     user.set_password(password)
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
-        raise DomainError("用户信息有误", errors={k: v[0] for k, v in exc.message_dict.items()}) from exc
+        raise DomainError(_("用户信息有误"), errors={k: v[0] for k, v in exc.message_dict.items()}) from exc
     user.save()
     event_record(
         actor=actor,
@@ -72,7 +77,7 @@ def token_for_credentials(*, request: HttpRequest, username: str, password: str)
     """Password → token, through the same authentication (and lockout) as the login page."""
     user = authenticate(request=request, username=username, password=password)
     if user is None:
-        raise AuthenticationFailed("用户名或密码错误", errors={"password": "用户名或密码错误"})
+        raise AuthenticationFailed(_("用户名或密码错误"), errors={"password": _("用户名或密码错误")})
     return token_issue(user=user)
 
 

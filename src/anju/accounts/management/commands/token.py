@@ -1,6 +1,7 @@
 """`anju token USERNAME`: print a new API bearer token for a user."""
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from anju.accounts.models import User
 from anju.accounts.services import token_issue
@@ -8,7 +9,7 @@ from anju.core.commands import AnjuCommand
 
 
 class Command(AnjuCommand):
-    help = "为用户签发接口令牌（Bearer token）"
+    help = _("为用户签发接口令牌（Bearer token）")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -16,5 +17,5 @@ class Command(AnjuCommand):
     def handle(self, *args, username: str, **options):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise CommandError(f"用户「{username}」不存在或已停用")
+            raise CommandError(_("用户「{username}」不存在或已停用").format(username=username))
         self.stdout.write(token_issue(user=user))
