@@ -11,6 +11,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from anju.core.middleware import current_request_id
 
@@ -104,11 +105,16 @@ def chain_verify() -> ChainProblem | None:
     last_id = 0
     for event in Event.objects.order_by("id").iterator(chunk_size=5000):
         if event.prev_hash != prev:
-            return ChainProblem(event.pk, f"事件 #{event.pk} 的前序哈希不符：其前一条事件被删除或篡改")
+            return ChainProblem(event.pk, _("事件 #{id} 的前序哈希不符：其前一条事件被删除或篡改").format(id=event.pk))
         if event_hash(event) != event.hash:
-            return ChainProblem(event.pk, f"事件 #{event.pk} 的内容与哈希不符：该事件被篡改")
+            return ChainProblem(event.pk, _("事件 #{id} 的内容与哈希不符：该事件被篡改").format(id=event.pk))
         prev, last_id = event.hash, event.pk
     head = ChainHead.objects.filter(pk=1).first()
     if head and (head.last_id != last_id or head.last_hash != prev):
-        return ChainProblem(head.last_id, f"链尾应为事件 #{head.last_id}，实际为 #{last_id}：最新的事件被删除")
+        return ChainProblem(
+            head.last_id,
+            _("链尾应为事件 #{expected}，实际为 #{actual}：最新的事件被删除").format(
+                expected=head.last_id, actual=last_id
+            ),
+        )
     return None
