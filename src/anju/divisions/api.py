@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -7,7 +8,7 @@ from anju.accounts.permissions import require_action
 from .models import Division
 from .selectors import division_get, division_list
 
-router = Router(tags=["行政区划"])
+router = Router(tags=[_("行政区划")])
 
 
 class DivisionOut(ModelSchema):
@@ -20,7 +21,7 @@ class DivisionOut(ModelSchema):
 
 
 class DivisionFilters(Schema):
-    division: str | None = Field(None, description="只列出该区划的下级（直属）", max_length=12)
+    division: str | None = Field(None, description=_("只列出该区划的下级（直属）"), max_length=12)
     level: str | None = Field(None, description="province/city/county/town/village")
 
 

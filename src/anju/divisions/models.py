@@ -5,25 +5,27 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from anju.core.scope import ScopedQuerySet, code_prefix
 
 
 class Level(models.TextChoices):
-    PROVINCE = "province", "省"
-    CITY = "city", "市"
-    COUNTY = "county", "县（市、区）"
-    TOWN = "town", "乡镇（街道）"
-    VILLAGE = "village", "行政村（社区）"
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县（市、区）")
+    TOWN = "town", _("乡镇（街道）")
+    VILLAGE = "village", _("行政村（社区）")
 
 
 LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWN, Level.VILLAGE]
 
 
 class Division(models.Model):
-    code = models.CharField("区划代码", max_length=12, primary_key=True)
-    name = models.CharField("名称", max_length=64)
-    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",
         to_field="code",
@@ -31,16 +33,16 @@ class Division(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
-        verbose_name="上级",
+        verbose_name=_("上级"),
     )
-    is_sample = models.BooleanField("示例数据", default=False, help_text="演示用的虚构村，正式数据导入前可删除")
+    is_sample = models.BooleanField(_("示例数据"), default=False, help_text=_("演示用的虚构村，正式数据导入前可删除"))
 
     scope_field: ClassVar[str] = "code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
-        verbose_name = "行政区划"
+        verbose_name = _("行政区划")
         constraints = [
             models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{12}$"), name="division_code_12_digits"),
             models.CheckConstraint(condition=models.Q(level__in=[lv.value for lv in Level]), name="division_level"),
@@ -56,4 +58,4 @@ class Division(models.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name}（示例）" if self.is_sample else self.name
+        return gettext("{name}（示例）").format(name=self.name) if self.is_sample else self.name

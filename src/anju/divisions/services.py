@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
@@ -17,9 +18,17 @@ from .models import LEVEL_ORDER, Division, Level
 
 BASE_FILE = Path(__file__).parent / "data" / "yulin-divisions.csv"
 COLUMNS = ["code", "name", "level", "parent_code"]
+# Level names accepted in import files: the codes, the Chinese level names (file data, so not the translated
+# labels of `Level`) and common short forms.
 LEVEL_ALIASES = (
     {lv.value: lv.value for lv in Level}
-    | {lv.label: lv.value for lv in Level}
+    | {
+        "省": "province",
+        "市": "city",
+        "县（市、区）": "county",
+        "乡镇（街道）": "town",
+        "行政村（社区）": "village",
+    }
     | {
         "区县": "county",
         "县": "county",
@@ -64,21 +73,22 @@ def _validate(rows: list[DivisionRow], existing: dict[str, str]) -> list[RowErro
     bad_level: set[str] = set()
     for r in rows:
         if not (len(r.code) == 12 and r.code.isdigit()):
-            errors.append(RowError(r.row, "code", r.code, "区划代码必须是12位数字"))
+            errors.append(RowError(r.row, "code", r.code, _("区划代码必须是12位数字")))
             continue
         if r.code in in_file:
-            errors.append(RowError(r.row, "code", r.code, f"区划代码与第{in_file[r.code].row}行重复"))
+            errors.append(RowError(r.row, "code", r.code, _("区划代码与第{row}行重复").format(row=in_file[r.code].row)))
             continue
         in_file[r.code] = r
         if not r.name:
-            errors.append(RowError(r.row, "name", "", "名称不能为空"))
+            errors.append(RowError(r.row, "name", "", _("名称不能为空")))
         if r.level not in LEVEL_ALIASES.values():
-            errors.append(RowError(r.row, "level", r.level, "级别应为 province/city/county/town/village 之一"))
+            errors.append(RowError(r.row, "level", r.level, _("级别应为 province/city/county/town/village 之一")))
             bad_level.add(r.code)
         elif level_of_code(r.code) != r.level:
             bad_level.add(r.code)
             label = Level(level_of_code(r.code)).label
-            errors.append(RowError(r.row, "level", r.level, f"区划代码{r.code}按编码规则属于「{label}」级"))
+            message = _("区划代码{code}按编码规则属于「{level}」级").format(code=r.code, level=label)
+            errors.append(RowError(r.row, "level", r.level, message))
 
     levels = existing | {code: r.level for code, r in in_file.items()}
     parents = {code: r.parent_code for code, r in in_file.items()}
@@ -87,19 +97,19 @@ def _validate(rows: list[DivisionRow], existing: dict[str, str]) -> list[RowErro
             continue
         if not r.parent_code:
             if r.level != Level.CITY:
-                errors.append(RowError(r.row, "parent_code", "", "只有省级或市级区划可以没有上级"))
+                errors.append(RowError(r.row, "parent_code", "", _("只有省级或市级区划可以没有上级")))
             continue
         # A cycle is reported as such before any level check, so the user sees the real problem.
         seen, cursor = {code}, r.parent_code
         while cursor in parents:
             if cursor in seen:
-                errors.append(RowError(r.row, "parent_code", r.parent_code, "上级关系形成循环"))
+                errors.append(RowError(r.row, "parent_code", r.parent_code, _("上级关系形成循环")))
                 break
             seen.add(cursor)
             cursor = parents[cursor]
         else:
             if r.parent_code not in levels:
-                errors.append(RowError(r.row, "parent_code", r.parent_code, "上级区划不存在（文件和系统中都没有）"))
+                errors.append(RowError(r.row, "parent_code", r.parent_code, _("上级区划不存在（文件和系统中都没有）")))
                 continue
             parent_level = levels[r.parent_code]
             if parent_level not in LEVEL_ORDER or r.level not in LEVEL_ORDER:
@@ -108,7 +118,12 @@ def _validate(rows: list[DivisionRow], existing: dict[str, str]) -> list[RowErro
                 r.parent_code[: PREFIX_LENGTH[parent_level]]
             ):
                 errors.append(
-                    RowError(r.row, "parent_code", r.parent_code, f"{r.code}不是上级区划{r.parent_code}的下级代码")
+                    RowError(
+                        r.row,
+                        "parent_code",
+                        r.parent_code,
+                        _("{code}不是上级区划{parent}的下级代码").format(code=r.code, parent=r.parent_code),
+                    )
                 )
     return errors
 
@@ -143,7 +158,7 @@ def division_import(*, actor, path: Path, dry_run: bool = False, is_sample: bool
     report.errors = _validate(rows, existing)
     if actor is not None:
         report.errors += [
-            RowError(r.row, "code", r.code, "不在您的管辖范围内")
+            RowError(r.row, "code", r.code, _("不在您的管辖范围内"))
             for r in rows
             if len(r.code) == 12 and not in_scope(r.code, actor.scope_prefix)
         ]
