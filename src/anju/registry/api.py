@@ -5,6 +5,8 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -25,8 +27,8 @@ from .schemas import (
     HousePatch,
 )
 
-households_router = Router(tags=["农户"])
-houses_router = Router(tags=["房屋"])
+households_router = Router(tags=[_("农户")])
+houses_router = Router(tags=[_("房屋")])
 
 
 class RegistryFilters(Schema):
@@ -41,7 +43,7 @@ class RegistryFilters(Schema):
 def _filters(filters: RegistryFilters) -> dict[str, Any]:
     form = HouseholdFilterForm(data={k: v for k, v in filters.dict().items() if v is not None})
     if not form.is_valid():
-        raise DomainError("筛选条件有误", errors={k: " ".join(v) for k, v in form.errors.items()})
+        raise DomainError(gettext("筛选条件有误"), errors={k: " ".join(v) for k, v in form.errors.items()})
     return form.cleaned_data
 
 
@@ -75,7 +77,10 @@ def households_create(request: HttpRequest, payload: HouseholdIn):
     for item in payload.categories:
         category = TargetCategory.objects.filter(code=item.code, is_active=True).first()
         if category is None:
-            raise DomainError("重点对象类型无效", errors={"categories": f"未知类型「{item.code}」"})
+            raise DomainError(
+                gettext("重点对象类型无效"),
+                errors={"categories": gettext("未知类型「{code}」").format(code=item.code)},
+            )
         services.household_category_add(
             actor=request.user, household=household, category=category, certified_on=item.certified_on
         )

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "anju.registry"
     label = "registry"
-    verbose_name = "农户与房屋"
+    verbose_name = _("农户与房屋")

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from anju.core import idnumber
 from anju.core.scope import scope_q
@@ -14,21 +16,21 @@ from anju.web.forms import style_form
 
 from .models import Grade, House, HouseholdCategory, Structure, TargetCategory
 
-BOOL_CHOICES = [("", "全部"), ("1", "是"), ("0", "否")]
+BOOL_CHOICES = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
 
 
 class HouseholdFilterForm(forms.Form):
-    division = forms.CharField(label="行政区划", required=False, max_length=12)
-    category = forms.ChoiceField(label="重点对象类型", required=False)
-    grade = forms.ChoiceField(label="安全等级", required=False, choices=[("", "全部"), *Grade.choices])
-    structure = forms.ChoiceField(label="房屋结构", required=False, choices=[("", "全部"), *Structure.choices])
-    idle = forms.ChoiceField(label="是否闲置", required=False, choices=BOOL_CHOICES)
-    target = forms.ChoiceField(label="重点对象", required=False, choices=BOOL_CHOICES)
-    q = forms.CharField(label="姓名或身份证号", required=False, max_length=40)
+    division = forms.CharField(label=_("行政区划"), required=False, max_length=12)
+    category = forms.ChoiceField(label=_("重点对象类型"), required=False)
+    grade = forms.ChoiceField(label=_("安全等级"), required=False, choices=[("", _("全部")), *Grade.choices])
+    structure = forms.ChoiceField(label=_("房屋结构"), required=False, choices=[("", _("全部")), *Structure.choices])
+    idle = forms.ChoiceField(label=_("是否闲置"), required=False, choices=BOOL_CHOICES)
+    target = forms.ChoiceField(label=_("重点对象"), required=False, choices=BOOL_CHOICES)
+    q = forms.CharField(label=_("姓名或身份证号"), required=False, max_length=40)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "全部")] + [
+        self.fields["category"].choices = [("", gettext("全部"))] + [
             (c.code, c.name) for c in TargetCategory.objects.filter(is_active=True)
         ]
         style_form(self)
@@ -39,7 +41,7 @@ class HouseholdFilterForm(forms.Form):
             return None
         division = Division.objects.filter(code=code).first()
         if division is None:
-            raise forms.ValidationError(f"区划代码{code}不存在")
+            raise forms.ValidationError(gettext("区划代码{code}不存在").format(code=code))
         return division
 
 

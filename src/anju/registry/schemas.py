@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, ModelSchema, Schema
 
 from .models import Grade, House, Household, SecurityMethod, Structure
@@ -21,7 +22,7 @@ class HouseholdOut(ModelSchema):
     village: str = Field(alias="division.name")
     town: str = Field(alias="division.parent.name")
     county: str = Field(alias="division.parent.parent.name")
-    id_number: str = Field(alias="id_masked", description="脱敏显示；有权限者加 reveal_id=true 查看完整号码（留痕）")
+    id_number: str = Field(alias="id_masked", description=_("脱敏显示；有权限者加 reveal_id=true 查看完整号码（留痕）"))
     categories: list[CategoryOut] = Field(alias="active_categories")
 
     class Meta:
@@ -82,12 +83,12 @@ class CategoryIn(Schema):
 
 class MemberIn(Schema):
     name: str = Field(min_length=1, max_length=64)
-    relation: str = Field(min_length=1, max_length=16, description="与户主关系，如 配偶、子女、父母")
+    relation: str = Field(min_length=1, max_length=16, description=_("与户主关系，如 配偶、子女、父母"))
     birth_year: int | None = Field(None, ge=1900, le=2100)
 
 
 class HouseholdIn(Schema):
-    division_code: str = Field(description="行政村12位区划代码")
+    division_code: str = Field(description=_("行政村12位区划代码"))
     head_name: str = Field(min_length=1, max_length=64)
     id_number: str = Field(max_length=40)
     size: int = Field(ge=1, le=30)
@@ -132,7 +133,7 @@ class HousePatch(Schema):
     longitude: Decimal | None = Field(None, ge=73, le=136)
     latitude: Decimal | None = Field(None, ge=3, le=54)
     is_idle: bool | None = None
-    grade: Grade | None = Field(None, description="新的安全等级（记入等级历史），须同时给出 graded_on")
+    grade: Grade | None = Field(None, description=_("新的安全等级（记入等级历史），须同时给出 graded_on"))
     graded_on: dt.date | None = None
     appraiser: str = Field("", max_length=64)
     note: str | None = Field(None, max_length=500)

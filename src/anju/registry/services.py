@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
@@ -47,11 +48,16 @@ def _village(*, actor: Any, code: str) -> Division:
     """The village a registry row belongs to: must exist, be a village and lie in the actor's subtree."""
     division = Division.objects.filter(code=code).first()
     if division is None:
-        raise DomainError("行政村不存在", errors={"division_code": f"区划代码{code}不存在"})
+        raise DomainError(_("行政村不存在"), errors={"division_code": _("区划代码{code}不存在").format(code=code)})
     if division.level != Level.VILLAGE:
-        raise DomainError("农户须登记到行政村", errors={"division_code": f"「{division.name}」不是行政村"})
+        raise DomainError(
+            _("农户须登记到行政村"), errors={"division_code": _("「{name}」不是行政村").format(name=division.name)}
+        )
     if actor is not None and not in_scope(code, actor.scope_prefix):
-        raise ScopeError("不在您的管辖范围内", errors={"division_code": f"「{division.name}」不在您的管辖范围内"})
+        raise ScopeError(
+            _("不在您的管辖范围内"),
+            errors={"division_code": _("「{name}」不在您的管辖范围内").format(name=division.name)},
+        )
     return division
 
 
@@ -61,7 +67,7 @@ def _check(instance: models.Model, exclude: list[str] | None = None) -> None:
         instance.full_clean(exclude=exclude, validate_unique=False)
     except ValidationError as exc:
         errors = {("division_code" if k == "division" else k): " ".join(v) for k, v in exc.message_dict.items()}
-        raise DomainError("输入有误，请检查标出的字段", errors=errors) from exc
+        raise DomainError(_("输入有误，请检查标出的字段"), errors=errors) from exc
 
 
 def _snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
@@ -70,13 +76,13 @@ def _snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
 
 def _require_in_scope(actor: Any, obj: Any) -> None:
     if actor is not None and not in_scope(obj.division_id, actor.scope_prefix):
-        raise ScopeError("不在您的管辖范围内")
+        raise ScopeError(_("不在您的管辖范围内"))
 
 
 def _clean_phone(phone: str) -> str:
     phone = (phone or "").strip()
     if phone and not PHONE_RE.match(phone):
-        raise DomainError("联系电话格式不正确", errors={"phone": "联系电话只能包含数字，长度7到20位"})
+        raise DomainError(_("联系电话格式不正确"), errors={"phone": _("联系电话只能包含数字，长度7到20位")})
     return phone
 
 
@@ -84,7 +90,7 @@ def _id_fields(raw_id: str) -> dict[str, str]:
     try:
         value = idnumber.validate(raw_id)
     except ValidationError as exc:
-        raise DomainError("身份证号码有误", errors={"id_number": exc.messages[0]}) from exc
+        raise DomainError(_("身份证号码有误"), errors={"id_number": exc.messages[0]}) from exc
     return {
         "id_cipher": idnumber.encrypt(value),
         "id_hash": idnumber.keyed_hash(value),
@@ -97,8 +103,12 @@ def _ensure_new_head(id_hash: str, exclude_pk: int | None = None) -> None:
     clash = Household.objects.filter(id_hash=id_hash).exclude(pk=exclude_pk).select_related("division").first()
     if clash:
         raise ConflictError(
-            "该身份证号码已登记为户主",
-            errors={"id_number": f"该身份证号码已登记为户主（{clash.head_name}，区划代码{clash.division_id}）"},
+            _("该身份证号码已登记为户主"),
+            errors={
+                "id_number": _("该身份证号码已登记为户主（{name}，区划代码{code}）").format(
+                    name=clash.head_name, code=clash.division_id
+                )
+            },
         )
 
 
@@ -134,7 +144,7 @@ def household_create(
         with transaction.atomic():
             household.save()
     except IntegrityError as exc:  # a concurrent insert of the same head ID
-        raise ConflictError("该身份证号码已登记为户主", errors={"id_number": "该身份证号码已登记为户主"}) from exc
+        raise ConflictError(_("该身份证号码已登记为户主"), errors={"id_number": _("该身份证号码已登记为户主")}) from exc
     event_record(
         actor=actor,
         action=Action.HOUSEHOLD_CREATED,
@@ -152,7 +162,7 @@ def household_update(*, actor: Any, household: Household, id_number: str | None 
     _require_in_scope(actor, household)
     unknown = set(changes) - set(HOUSEHOLD_FIELDS) - {"division_code"}
     if unknown:
-        raise DomainError("不能修改这些字段", errors={k: "不能修改此字段" for k in unknown})
+        raise DomainError(_("不能修改这些字段"), errors={k: _("不能修改此字段") for k in unknown})
     before = _snapshot(household, HOUSEHOLD_FIELDS) | {"id_masked": household.id_masked}
     if "division_code" in changes:
         changes["division_id"] = changes.pop("division_code")
@@ -203,7 +213,9 @@ def household_category_add(
     require_action(actor, "registry.change")
     _require_in_scope(actor, household)
     if HouseholdCategory.objects.filter(household=household, category=category, ended_on__isnull=True).exists():
-        raise ConflictError("已有有效认定", errors={"category": f"该农户已认定为「{category.name}」"})
+        raise ConflictError(
+            _("已有有效认定"), errors={"category": _("该农户已认定为「{name}」").format(name=category.name)}
+        )
     membership = HouseholdCategory.objects.create(
         household=household, category=category, certified_on=certified_on, division_id=household.division_id
     )
@@ -224,7 +236,7 @@ def household_category_end(*, actor: Any, membership: HouseholdCategory, ended_o
     )
     _require_in_scope(actor, membership)
     if membership.ended_on:
-        raise ConflictError("该认定已终止")
+        raise ConflictError(_("该认定已终止"))
     membership.ended_on = ended_on
     _check(membership)
     membership.save(update_fields=["ended_on"])
@@ -243,7 +255,10 @@ def member_add(*, actor: Any, household: Household, name: str, relation: str, bi
     require_action(actor, "registry.change")
     _require_in_scope(actor, household)
     if birth_year is not None and not (1900 <= birth_year <= dt.date.today().year):
-        raise DomainError("出生年份不合理", errors={"birth_year": f"出生年份应在1900到{dt.date.today().year}之间"})
+        raise DomainError(
+            _("出生年份不合理"),
+            errors={"birth_year": _("出生年份应在1900到{year}之间").format(year=dt.date.today().year)},
+        )
     member = Member(
         household=household,
         division_id=household.division_id,
@@ -266,7 +281,9 @@ def _clean_house_values(values: dict[str, Any]) -> dict[str, Any]:
     this_year = dt.date.today().year
     year = values.get("build_year")
     if year is not None and not (1900 <= int(year) <= this_year):
-        raise DomainError("建造年份不合理", errors={"build_year": f"建造年份应在1900到{this_year}之间"})
+        raise DomainError(
+            _("建造年份不合理"), errors={"build_year": _("建造年份应在1900到{year}之间").format(year=this_year)}
+        )
     for field in ("floor_area", "longitude", "latitude"):
         if values.get(field) is not None and not isinstance(values[field], Decimal):
             values[field] = Decimal(str(values[field]))
@@ -290,7 +307,7 @@ def house_create(
     _require_in_scope(actor, household)
     unknown = set(values) - set(HOUSE_FIELDS)
     if unknown:
-        raise DomainError("未知字段", errors={k: "未知字段" for k in unknown})
+        raise DomainError(_("未知字段"), errors={k: _("未知字段") for k in unknown})
     house = House(
         household=household, division_id=household.division_id, structure=structure, **_clean_house_values(values)
     )
@@ -318,7 +335,7 @@ def house_update(*, actor: Any, house: House, **changes: Any) -> House:
     _require_in_scope(actor, house)
     unknown = set(changes) - set(HOUSE_FIELDS)
     if unknown:
-        raise DomainError("不能修改这些字段", errors={k: "不能在此修改" for k in unknown})
+        raise DomainError(_("不能修改这些字段"), errors={k: _("不能在此修改") for k in unknown})
     before = _snapshot(house, HOUSE_FIELDS)
     for field, value in _clean_house_values(changes).items():
         setattr(house, field, value)
@@ -346,11 +363,11 @@ def house_grade(
     house = House.objects.select_for_update().get(pk=house.pk)
     _require_in_scope(actor, house)
     if grade not in (Grade.A, Grade.B, Grade.C, Grade.D):
-        raise DomainError("安全等级无效", errors={"grade": "安全等级应为A、B、C或D"})
+        raise DomainError(_("安全等级无效"), errors={"grade": _("安全等级应为A、B、C或D")})
     if graded_on is None:
-        raise DomainError("缺少鉴定日期", errors={"graded_on": "请填写鉴定日期"})
+        raise DomainError(_("缺少鉴定日期"), errors={"graded_on": _("请填写鉴定日期")})
     if graded_on > dt.date.today():
-        raise DomainError("鉴定日期不能晚于今天", errors={"graded_on": "鉴定日期不能晚于今天"})
+        raise DomainError(_("鉴定日期不能晚于今天"), errors={"graded_on": _("鉴定日期不能晚于今天")})
     record = GradeRecord(
         house=house,
         division_id=house.division_id,

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anju.accounts.permissions import has_action, require_action
@@ -94,9 +95,9 @@ def household_add(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"已登记农户「{household.head_name}」，请继续登记其房屋。")
+            messages.success(request, _("已登记农户「{name}」，请继续登记其房屋。").format(name=household.head_name))
             return redirect("registry:household_detail", pk=household.pk)
-    return render(request, "registry/household_form.html", {"form": form, "title": "登记农户"})
+    return render(request, "registry/household_form.html", {"form": form, "title": _("登记农户")})
 
 
 @login_required
@@ -115,12 +116,12 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, "已保存修改。")
+            messages.success(request, _("已保存修改。"))
             return redirect("registry:household_detail", pk=household.pk)
     return render(
         request,
         "registry/household_form.html",
-        {"form": form, "title": f"修改农户：{household.head_name}", "household": household},
+        {"form": form, "title": _("修改农户：{name}").format(name=household.head_name), "household": household},
     )
 
 
@@ -150,9 +151,9 @@ def house_add(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, "已登记房屋。")
+            messages.success(request, _("已登记房屋。"))
             return redirect("registry:household_detail", pk=household.pk)
-    return render(request, "registry/house_form.html", {"form": form, "household": household, "title": "登记房屋"})
+    return render(request, "registry/house_form.html", {"form": form, "household": household, "title": _("登记房屋")})
 
 
 @login_required
@@ -167,7 +168,7 @@ def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.house_update(actor=request.user, house=house, **data)
                 if grade != house.grade or (graded_on and graded_on != house.graded_on):
                     if grade == Grade.UNRATED:
-                        raise DomainError("等级不能改回未鉴定", errors={"grade": "已鉴定的房屋不能改回未鉴定"})
+                        raise DomainError(_("等级不能改回未鉴定"), errors={"grade": _("已鉴定的房屋不能改回未鉴定")})
                     services.house_grade(
                         actor=request.user,
                         house=house,
@@ -179,10 +180,10 @@ def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, "已保存房屋信息。")
+            messages.success(request, _("已保存房屋信息。"))
             return redirect("registry:household_detail", pk=house.household_id)
     return render(
         request,
         "registry/house_form.html",
-        {"form": form, "household": house.household, "house": house, "title": "修改房屋"},
+        {"form": form, "household": house.household, "house": house, "title": _("修改房屋")},
     )
