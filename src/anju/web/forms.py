@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from anju.core.errors import DomainError
 
@@ -19,7 +20,7 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 def style_form(form: forms.BaseForm) -> None:
     """Bootstrap classes on every widget and a Chinese label colon, so templates render fields uniformly."""
-    form.label_suffix = "："
+    form.label_suffix = _("：")
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple)):
