@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from anju.accounts.models import User
 from anju.accounts.permissions import Role
@@ -405,7 +406,7 @@ def demo_households_load(
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('anju.demo.load'))")
     existing = demo_households_count()
     if existing:
-        raise ConflictError(f"数据库中已有演示农户 {existing} 户，不会重复生成")
+        raise ConflictError(_("数据库中已有演示农户 {count} 户，不会重复生成").format(count=existing))
 
     report = DemoReport()
     villages = _villages()
@@ -470,8 +471,10 @@ def demo_run(
     existing = demo_households_count()
     if existing and not if_empty:
         raise ConflictError(
-            f"数据库中已有演示农户 {existing} 户，不会重复生成。"
-            "如只需确保区划和演示用户存在，请加 --if-empty；如需重新生成，请换用空数据库。"
+            _(
+                "数据库中已有演示农户 {count} 户，不会重复生成。"
+                "如只需确保区划和演示用户存在，请加 --if-empty；如需重新生成，请换用空数据库。"
+            ).format(count=existing)
         )
     villages = demo_divisions_ensure()
     users = demo_users_ensure()

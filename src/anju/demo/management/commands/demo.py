@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from anju.core.commands import AnjuCommand
@@ -16,33 +17,41 @@ from anju.demo.services import DEFAULT_CHUNK, DEFAULT_HOUSEHOLDS, DEFAULT_SEED, 
 
 
 class Command(AnjuCommand):
-    help = "生成演示数据：示例行政村、各角色演示用户和虚构农户房屋（同一种子生成的数据完全相同，均标记为示例）"
+    help = _("生成演示数据：示例行政村、各角色演示用户和虚构农户房屋（同一种子生成的数据完全相同，均标记为示例）")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--households", type=int, default=DEFAULT_HOUSEHOLDS, help=f"农户数（默认 {DEFAULT_HOUSEHOLDS}）"
+            "--households",
+            type=int,
+            default=DEFAULT_HOUSEHOLDS,
+            help=_("农户数（默认 {default}）").format(default=DEFAULT_HOUSEHOLDS),
         )
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"随机种子（默认 {DEFAULT_SEED}）")
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=_("随机种子（默认 {default}）").format(default=DEFAULT_SEED)
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="已有演示农户时不再生成（仍确保区划和演示用户存在），供 make run 反复执行",
+            help=_("已有演示农户时不再生成（仍确保区划和演示用户存在），供 make run 反复执行"),
         )
         parser.add_argument(
-            "--chunk-size", type=int, default=DEFAULT_CHUNK, help=f"每批写入的农户数（默认 {DEFAULT_CHUNK}）"
+            "--chunk-size",
+            type=int,
+            default=DEFAULT_CHUNK,
+            help=_("每批写入的农户数（默认 {default}）").format(default=DEFAULT_CHUNK),
         )
 
     def handle(self, *args: Any, households: int, seed: int, if_empty: bool, chunk_size: int, **options: Any) -> None:
         if households < 0:
-            raise CommandError("农户数不能为负数")
+            raise CommandError(_("农户数不能为负数"))
         if chunk_size < 1:
-            raise CommandError("每批写入的农户数至少为 1")
+            raise CommandError(_("每批写入的农户数至少为 1"))
         quiet = options["verbosity"] == 0
         will_load = not demo_households_count() and households > 0
         bar = tqdm(
             total=households,
-            unit="户",
-            desc="生成演示农户",
+            unit=_("户"),
+            desc=_("生成演示农户"),
             file=sys.stderr,
             disable=quiet or not will_load,
             dynamic_ncols=True,
@@ -61,22 +70,31 @@ class Command(AnjuCommand):
             return
 
         if report.villages_created:
-            self.stdout.write(f"新增示例行政村 {report.villages_created} 个")
+            self.stdout.write(_("新增示例行政村 {count} 个").format(count=report.villages_created))
         if report.skipped:
-            self.stdout.write(f"已有演示农户 {report.existing} 户，未重复生成（--if-empty）")
+            self.stdout.write(_("已有演示农户 {count} 户，未重复生成（--if-empty）").format(count=report.existing))
         elif report.households:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"已生成演示农户 {report.households} 户、房屋 {report.houses} 栋、"
-                    f"等级记录 {report.grade_records} 条、重点对象认定 {report.categories} 条"
-                    f"（种子 {seed}，用时 {elapsed:.1f} 秒）"
+                    _(
+                        "已生成演示农户 {households} 户、房屋 {houses} 栋、"
+                        "等级记录 {grade_records} 条、重点对象认定 {categories} 条"
+                        "（种子 {seed}，用时 {elapsed:.1f} 秒）"
+                    ).format(
+                        households=report.households,
+                        houses=report.houses,
+                        grade_records=report.grade_records,
+                        categories=report.categories,
+                        seed=seed,
+                        elapsed=elapsed,
+                    )
                 )
             )
-            self.stdout.write(f"数据摘要 SHA-256：{report.digest}")
+            self.stdout.write(_("数据摘要 SHA-256：{digest}").format(digest=report.digest))
         self._print_users(report.users)
 
     def _print_users(self, users: list) -> None:
-        rows = [("用户名", "角色", "所属区划", "")]
+        rows = [(_("用户名"), _("角色"), _("所属区划"), "")]
         for user, created in users:
             division = user.division
             path = []
@@ -86,15 +104,15 @@ class Command(AnjuCommand):
             if division is not None:
                 path.append(division.name)
             rows.append(
-                (user.username, "、".join(user.role_labels), " ".join(reversed(path)), "（新建）" if created else "")
+                (user.username, "、".join(user.role_labels), " ".join(reversed(path)), _("（新建）") if created else "")
             )
         widths = [max(_width(r[i]) for r in rows) for i in range(3)]
         self.stdout.write("")
-        self.stdout.write("演示用户：")
+        self.stdout.write(_("演示用户："))
         for row in rows:
             cells = [row[i] + " " * (widths[i] - _width(row[i])) for i in range(3)]
             self.stdout.write(("  " + "  ".join(cells) + "  " + row[3]).rstrip())
-        self.stdout.write(f"演示密码：{settings.ANJU_DEMO_PASSWORD}")
+        self.stdout.write(_("演示密码：{password}").format(password=settings.ANJU_DEMO_PASSWORD))
 
 
 def _width(text: str) -> int:
