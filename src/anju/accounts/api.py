@@ -16,7 +16,13 @@ class TokenOut(Schema):
     token: str
 
 
-@router.post("/token", auth=None, response=TokenOut, url_name="auth_token")
+@router.post(
+    "/token",
+    auth=None,
+    response=TokenOut,
+    url_name="auth_token",
+    description=_("用户名和密码换取接口令牌（与网页登录同样受失败锁定保护）。"),
+)
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    """用户名和密码换取接口令牌（与网页登录同样受失败锁定保护）。"""
+    """Exchange a username and password for an API token (user-facing text: `description`)."""
     return {"token": token_for_credentials(request=request, username=payload.username, password=payload.password)}
