@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anju.core import idnumber
 from anju.core.scope import scope_q
-from anju.divisions.models import Division
+from anju.divisions.models import Division, Level
 from anju.web.forms import style_form
 
 from .models import Grade, House, HouseholdCategory, Structure, TargetCategory
@@ -28,12 +28,35 @@ class HouseholdFilterForm(forms.Form):
     target = forms.ChoiceField(label=_("重点对象"), required=False, choices=BOOL_CHOICES)
     q = forms.CharField(label=_("姓名或身份证号"), required=False, max_length=40)
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", gettext("全部"))] + [
             (c.code, c.name) for c in TargetCategory.objects.filter(is_active=True)
         ]
+        if actor is not None:
+            self.fields["division"].widget = forms.Select(choices=self._division_choices(actor))
         style_form(self)
+
+    def _division_choices(self, actor: Any) -> list[tuple[str, str]]:
+        """The pages offer a pick-list of the actor's counties and towns (and villages, for town and village
+        users); the API takes any code. A code from a drill-down link that is not listed is kept selected."""
+        levels = [Level.CITY, Level.COUNTY, Level.TOWN]
+        if actor.division_id and actor.division.level in (Level.TOWN, Level.VILLAGE):
+            levels.append(Level.VILLAGE)
+        indent = {
+            Level.CITY: "",
+            Level.COUNTY: "\u3000",
+            Level.TOWN: "\u3000\u3000",
+            Level.VILLAGE: "\u3000\u3000\u3000",
+        }
+        rows = Division.objects.visible_to(actor).filter(level__in=levels).order_by("code")
+        choices = [("", gettext("全部（本辖区）"))] + [(d.code, indent[d.level] + d.display_name) for d in rows]
+        current = (self.data.get("division") or "").strip() if self.is_bound else ""
+        if current and current not in {code for code, _label in choices}:
+            found = Division.objects.visible_to(actor).filter(code=current).first()
+            if found:
+                choices.append((found.code, found.display_name))
+        return choices
 
     def clean_division(self) -> Division | None:
         code = self.cleaned_data["division"].strip()

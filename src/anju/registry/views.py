@@ -26,7 +26,7 @@ PAGE_SIZE = 30
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     require_action(request.user, "registry.view")
-    form = HouseholdFilterForm(request.GET or None)
+    form = HouseholdFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.household_list(actor=request.user, filters=filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
