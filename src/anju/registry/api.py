@@ -15,7 +15,7 @@ from anju.core.errors import DomainError
 
 from . import selectors, services
 from .filters import HouseholdFilterForm
-from .models import GradeSource, House, Household, TargetCategory
+from .models import GradeSource, House, Household
 from .schemas import (
     HouseDetailOut,
     HouseholdDetailOut,
@@ -68,22 +68,13 @@ def households_detail(request: HttpRequest, pk: int, reveal_id: bool = False):
 
 
 @households_router.post("", response={201: HouseholdDetailOut}, url_name="households_create")
-@transaction.atomic
 def households_create(request: HttpRequest, payload: HouseholdIn):
-    data = payload.dict(exclude={"categories", "members"})
-    household = services.household_create(actor=request.user, **data)
-    for member in payload.members:
-        services.member_add(actor=request.user, household=household, **member.dict())
-    for item in payload.categories:
-        category = TargetCategory.objects.filter(code=item.code, is_active=True).first()
-        if category is None:
-            raise DomainError(
-                gettext("重点对象类型无效"),
-                errors={"categories": gettext("未知类型「{code}」").format(code=item.code)},
-            )
-        services.household_category_add(
-            actor=request.user, household=household, category=category, certified_on=item.certified_on
-        )
+    household = services.household_register(
+        actor=request.user,
+        categories=[(item.code, item.certified_on) for item in payload.categories],
+        members=[member.dict() for member in payload.members],
+        **payload.dict(exclude={"categories", "members"}),
+    )
     return Status(201, selectors.household_get(actor=request.user, pk=household.pk))
 
 

@@ -155,6 +155,27 @@ def household_create(
 
 
 @transaction.atomic
+def household_register(
+    *,
+    actor: Any,
+    categories: list[tuple[str, dt.date | None]] = (),
+    members: list[dict[str, Any]] = (),
+    **fields: Any,
+) -> Household:
+    """Register a household with its target categories (code, certified on) and members, all or nothing:
+    the one path the registration form and `POST /api/v1/households` share."""
+    household = household_create(actor=actor, **fields)
+    for member in members:
+        member_add(actor=actor, household=household, **member)
+    for code, certified_on in categories:
+        category = TargetCategory.objects.filter(code=code, is_active=True).first()
+        if category is None:
+            raise DomainError(_("重点对象类型无效"), errors={"categories": _("未知类型「{code}」").format(code=code)})
+        household_category_add(actor=actor, household=household, category=category, certified_on=certified_on)
+    return household
+
+
+@transaction.atomic
 def household_update(*, actor: Any, household: Household, id_number: str | None = None, **changes: Any) -> Household:
     """Change the given fields; moving to another village moves the houses and members with it."""
     require_action(actor, "registry.change")
@@ -362,6 +383,8 @@ def house_grade(
     require_action(actor, "registry.change")
     house = House.objects.select_for_update().get(pk=house.pk)
     _require_in_scope(actor, house)
+    if grade == Grade.UNRATED:
+        raise DomainError(_("等级不能改回未鉴定"), errors={"grade": _("鉴定结果只能是A、B、C或D级，不能改回未鉴定")})
     if grade not in (Grade.A, Grade.B, Grade.C, Grade.D):
         raise DomainError(_("安全等级无效"), errors={"grade": _("安全等级应为A、B、C或D")})
     if graded_on is None:

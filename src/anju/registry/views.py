@@ -18,7 +18,7 @@ from anju.web.forms import add_domain_error
 from . import selectors, services
 from .filters import HouseholdFilterForm
 from .forms import HouseForm, HouseholdForm
-from .models import Grade, GradeSource, House, Household
+from .models import GradeSource, House, Household
 
 PAGE_SIZE = 30
 
@@ -83,15 +83,12 @@ def household_add(request: HttpRequest) -> HttpResponse:
     form = HouseholdForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                household = services.household_create(actor=request.user, **_household_values(form))
-                for category in form.cleaned_data["categories"]:
-                    services.household_category_add(
-                        actor=request.user,
-                        household=household,
-                        category=category,
-                        certified_on=form.cleaned_data["certified_on"],
-                    )
+            certified_on = form.cleaned_data["certified_on"]
+            household = services.household_register(
+                actor=request.user,
+                categories=[(c.code, certified_on) for c in form.cleaned_data["categories"]],
+                **_household_values(form),
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -167,8 +164,6 @@ def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
             with transaction.atomic():
                 services.house_update(actor=request.user, house=house, **data)
                 if grade != house.grade or (graded_on and graded_on != house.graded_on):
-                    if grade == Grade.UNRATED:
-                        raise DomainError(_("等级不能改回未鉴定"), errors={"grade": _("已鉴定的房屋不能改回未鉴定")})
                     services.house_grade(
                         actor=request.user,
                         house=house,

@@ -208,3 +208,42 @@ def test_every_write_keeps_the_chain_valid(yuyang, v1):
     services.house_create(actor=yuyang, household=h, structure="stone_cave", grade="C", graded_on=dt.date(2024, 5, 1))
     services.household_update(actor=yuyang, household=h, note="改")
     assert chain_verify() is None
+
+
+def test_register_is_all_or_nothing(yuyang, v1):
+    before = Event.objects.count()
+    with pytest.raises(DomainError) as info:
+        services.household_register(
+            actor=yuyang,
+            division_code=v1.code,
+            head_name="李四",
+            id_number=factories.id_number(),
+            size=2,
+            members=[{"name": "李小四", "relation": "子女", "birth_year": 2010}],
+            categories=[("dibao", dt.date(2024, 1, 1)), ("no-such-category", None)],
+        )
+    assert "categories" in info.value.errors
+    assert Household.objects.count() == 0 and Event.objects.count() == before
+
+
+def test_register_with_categories_and_members(yuyang, v1):
+    h = services.household_register(
+        actor=yuyang,
+        division_code=v1.code,
+        head_name="李四",
+        id_number=factories.id_number(),
+        size=2,
+        members=[{"name": "李小四", "relation": "子女", "birth_year": 2010}],
+        categories=[("dibao", dt.date(2024, 1, 1))],
+    )
+    assert [m.name for m in h.members.all()] == ["李小四"]
+    assert HouseholdCategory.objects.get(household=h).category.code == "dibao"
+
+
+def test_grade_cannot_go_back_to_unrated(yuyang, v1):
+    house = services.house_create(
+        actor=yuyang, household=create(yuyang, v1), structure="frame", grade="A", graded_on=dt.date(2024, 1, 1)
+    )
+    with pytest.raises(DomainError) as info:
+        services.house_grade(actor=yuyang, house=house, grade="U", graded_on=dt.date(2024, 2, 1), source="manual")
+    assert "未鉴定" in info.value.errors["grade"]
