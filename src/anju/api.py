@@ -21,6 +21,10 @@ from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
 from anju.core.errors import DomainError
 from anju.divisions.api import router as divisions_router
+from anju.inspections.api import appraisals as appraisals_api
+from anju.inspections.api import campaigns as campaigns_api
+from anju.inspections.api import checks as checks_api
+from anju.policy.api import alerts_router, monitoring_router
 from anju.registry.api import households_router, houses_router
 
 
@@ -138,3 +142,9 @@ api.add_router("/auth", accounts_router)
 api.add_router("/divisions", divisions_router)
 api.add_router("/households", households_router)
 api.add_router("/houses", houses_router)
+api.add_router("/campaigns", campaigns_api.router)
+api.add_router("/checks", checks_api.router)
+api.add_router("/appraisal-requests", appraisals_api.requests_router)
+api.add_router("/appraisals", appraisals_api.router)
+api.add_router("/alerts", alerts_router)
+api.add_router("/monitoring", monitoring_router)

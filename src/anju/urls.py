@@ -16,5 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),
     path("", include("anju.registry.urls")),
+    path("", include("anju.inspections.urls")),
+    path("", include("anju.policy.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -23,20 +23,36 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", _("部门用户")
 
 
-READ = {"divisions.view", "registry.view"}
+READ = {"divisions.view", "registry.view", "inspections.view", "policy.view"}
 REGISTRY_WRITE = {"registry.add", "registry.change"}
+FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
-        READ | REGISTRY_WRITE | {"registry.view_id", "divisions.import", "audit.view", "accounts.manage"}
+        READ
+        | REGISTRY_WRITE
+        | FIELD_WORK
+        | {
+            "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
+            "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
+            "policy.refresh",
+        }
     ),
     Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view"}),
-    Role.COUNTY_MANAGER: frozenset(READ | REGISTRY_WRITE | {"registry.view_id", "divisions.import", "audit.view"}),
-    Role.APPRAISER: frozenset(READ),
-    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | {"registry.view_id"}),
-    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE),
+    Role.COUNTY_MANAGER: frozenset(
+        READ
+        | REGISTRY_WRITE
+        | FIELD_WORK
+        | {
+            "registry.view_id", "divisions.import", "audit.view", "accounts.train",
+            "inspections.manage", "inspections.assign", "inspections.review",
+        }
+    ),
+    Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
+    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | {"registry.view_id"}),
+    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK),
     Role.DEPARTMENT: frozenset(READ),
-}
+}  # fmt: skip
 
 
 def actions_of(user: Any) -> frozenset[str]:

@@ -24,5 +24,20 @@ class Action(models.TextChoices):
     HOUSE_CREATED = "registry.house.created", _("新增房屋")
     HOUSE_CHANGED = "registry.house.changed", _("修改房屋")
     HOUSE_GRADED = "registry.house.graded", _("记录房屋安全等级")
+    TRAINING_RECORDED = "accounts.training.recorded", _("登记培训")
+    # inspections
+    CAMPAIGN_CREATED = "inspections.campaign.created", _("创建核查批次")
+    CAMPAIGN_CHANGED = "inspections.campaign.changed", _("修改核查批次")
+    CHECK_RECORDED = "inspections.check.recorded", _("录入核查记录")
+    CHECK_CHANGED = "inspections.check.changed", _("修改核查记录")
+    PHOTO_ADDED = "inspections.photo.added", _("上传照片")
+    REQUEST_OPENED = "inspections.request.opened", _("上报疑似危房")
+    REQUEST_ASSIGNED = "inspections.request.assigned", _("指派鉴定人员")
+    REQUEST_CANCELLED = "inspections.request.cancelled", _("撤销鉴定申请")
+    APPRAISAL_RECORDED = "inspections.appraisal.recorded", _("录入鉴定结果")
+    APPRAISAL_REVIEWED = "inspections.appraisal.reviewed", _("复核调整等级")
+    COMPONENT_CHANGED = "inspections.component.changed", _("修改鉴定构件")
+    # policy
+    ALERTS_REFRESHED = "policy.alerts.refreshed", _("刷新预警")
     # demo
     DEMO_LOADED = "demo.data.loaded", _("生成演示数据")

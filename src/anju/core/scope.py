@@ -34,6 +34,15 @@ def scope_q(field: str, prefix: str) -> models.Q:
     return models.Q(**{f"{field}__gte": low, f"{field}__lte": high})
 
 
+def ancestor_codes(code: str) -> list[str]:
+    """The codes of the divisions above `code` (its province, city, county, town), top down."""
+    return [
+        code[:n].ljust(12, "0")
+        for n in PREFIX_LENGTH.values()
+        if n < 12 and code[:n].ljust(12, "0") != code and code[n:].strip("0")
+    ]
+
+
 def in_scope(code: str, prefix: str) -> bool:
     return bool(code) and code.startswith(prefix)
 
@@ -47,7 +56,10 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         if not user.division_id or not has_action(user, f"{self.model._meta.app_label}.{action}"):
             return self.none()
-        return self.filter(scope_q(self.model.scope_field, user.scope_prefix))
+        where = scope_q(self.model.scope_field, user.scope_prefix)
+        if getattr(self.model, "scope_includes_ancestors", False):
+            where |= models.Q(**{f"{self.model.scope_field}__in": ancestor_codes(user.division_id)})
+        return self.filter(where)
 
 
 class Scoped(models.Model):
@@ -66,6 +78,8 @@ class Scoped(models.Model):
     )
 
     scope_field: ClassVar[str] = "division_id"
+    # Rows that an upper level sets for everyone below (a city campaign) are seen, not changed, down the tree.
+    scope_includes_ancestors: ClassVar[bool] = False
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "anju.divisions",
     "anju.accounts",
     "anju.registry",
+    "anju.inspections",
+    "anju.policy",
     "anju.exchange",
     "anju.demo",
     "anju.web",
@@ -166,6 +168,9 @@ NINJA_MAX_PER_PAGE_SIZE = 500
 
 ANJU_DEMO_PASSWORD = os.environ.get("ANJU_DEMO_PASSWORD", "anju-demo-2021")
 ANJU_API_TOKEN_DAYS = 30
+# P8: days the county has to appraise a suspected dangerous house (a setting, not a constant).
+ANJU_APPRAISAL_DUE_DAYS = int(os.environ.get("ANJU_APPRAISAL_DUE_DAYS", "15"))
+MEDIA_URL = "/media/"
 
 LOGGING = {
     "version": 1,

@@ -14,16 +14,27 @@ ACTIONS = [
     "registry.view_id",
     "audit.view",
     "accounts.manage",
+    "accounts.train",
+    "inspections.view",
+    "inspections.manage",
+    "inspections.check",
+    "inspections.report",
+    "inspections.assign",
+    "inspections.appraise",
+    "inspections.review",
+    "policy.view",
+    "policy.refresh",
 ]
 # Columns in ACTIONS order; Y = allowed.
 EXPECTED = {
-    Role.ADMIN:           "Y Y Y Y Y Y Y Y",
-    Role.CITY_SUPERVISOR: "Y . Y . . . Y .",
-    Role.COUNTY_MANAGER:  "Y Y Y Y Y Y Y .",
-    Role.APPRAISER:       "Y . Y . . . . .",
-    Role.TOWN_STAFF:      "Y . Y Y Y Y . .",
-    Role.VILLAGE_STAFF:   "Y . Y Y Y . . .",
-    Role.DEPARTMENT:      "Y . Y . . . . .",
+    #                      div    reg        vid aud acc    insp                   pol
+    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y",
+    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .",
+    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .",
+    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .",
+    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .",
+    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .",
+    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .",
 }  # fmt: skip
 
 

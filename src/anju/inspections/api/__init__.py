@@ -1,0 +1,1 @@
+"""Inspection endpoints, one router per collection; `anju.api` mounts them."""

@@ -1,0 +1,1 @@
+"""Reads on inspections; each starts from `.visible_to(actor)`."""

@@ -1,0 +1,1 @@
+"""Inspection pages, one module per sub-domain; `anju.inspections.urls` joins their `urlpatterns`."""

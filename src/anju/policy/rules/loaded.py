@@ -1,0 +1,1 @@
+"""Imports every rule module so that they register. Add a new module's import here."""
