@@ -76,3 +76,11 @@ def _system(division: Division) -> User:
     username = f"builder_{county[:6]}"
     found = User.objects.filter(username=username).first()
     return found or user(username, county, "county_manager")
+
+
+def trained(person: User, year: int | None = None) -> User:
+    """P17: record that `person` took the yearly training (default: this year)."""
+    from anju.accounts.models import TrainingRecord
+
+    TrainingRecord.objects.get_or_create(user=person, year=year or dt.date.today().year)
+    return person
