@@ -379,8 +379,12 @@ def house_grade(
     appraiser: str = "",
     note: str = "",
 ) -> GradeRecord:
-    """Add a grade to the history; the current grade follows the latest record by date."""
-    require_action(actor, "registry.change")
+    """Add a grade to the history; the current grade follows the latest record by date.
+
+    An appraisal's result (source APPRAISAL) is written by the appraiser, whose role appraises but does not
+    edit the registry: `inspections.appraisal_record` calls this with `inspections.appraise` as the authority.
+    """
+    require_action(actor, "inspections.appraise" if source == GradeSource.APPRAISAL else "registry.change")
     house = House.objects.select_for_update().get(pk=house.pk)
     _require_in_scope(actor, house)
     if grade == Grade.UNRATED:
