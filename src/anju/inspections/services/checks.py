@@ -23,6 +23,7 @@ from anju.registry.models import House, Household
 
 from ..models import Campaign, CheckRecord, HouseFinding, SiteHazard, Verdict
 from ..selectors import campaign_targets
+from .appraisals import request_open_from_check
 from .photos import photo_audit_facts, store_photo
 
 CHECK_FIELDS = ["checked_on", "checker_id", "verdict", "latitude", "longitude", "note"]
@@ -161,8 +162,45 @@ def _validate(check: CheckRecord) -> None:
         ) from exc
 
 
+def _suspected_houses(household: Household, findings: list[HouseFinding]) -> list[House]:
+    """The houses a suspected verdict is about: those with a defect ticked; else those checked; else all."""
+    houses = {h.pk: h for h in House.objects.filter(household=household).order_by("id")}
+    flagged = [f.house_id for f in findings if f.site_hazard or any(getattr(f, flag) for flag in FLAGS)]
+    chosen = flagged or [f.house_id for f in findings] or list(houses)
+    return [houses[pk] for pk in chosen if pk in houses]
+
+
+def _describe(finding: HouseFinding | None, note: str) -> str:
+    parts = []
+    if finding is not None:
+        flags = [str(HouseFinding._meta.get_field(flag).verbose_name) for flag in FLAGS if getattr(finding, flag)]
+        if flags:
+            parts.append("、".join(flags))
+        if finding.site_hazard:
+            parts.append(_("场地隐患：{hazard}").format(hazard=finding.get_site_hazard_display()))
+        if finding.note:
+            parts.append(finding.note)
+    if note:
+        parts.append(note)
+    text = _("核查发现疑似危房")
+    return (text + _("：") + "；".join(parts))[:1000] if parts else text
+
+
 def _open_requests(*, actor: Any, check: CheckRecord, findings: list[HouseFinding]) -> None:
-    """P8: a suspected verdict opens a request for appraisal (developer B's service, when present)."""
+    """P8: a suspected dangerous house is reported at once: one request for appraisal per house concerned."""
+    by_house = {f.house_id: f for f in findings}
+    for house in _suspected_houses(check.household, findings):
+        request_open_from_check(
+            actor=actor, check=check, house=house, description=_describe(by_house.get(house.pk), check.note)
+        )
+
+
+def _require_house_if_suspected(household: Household, verdict: str) -> None:
+    if verdict == Verdict.SUSPECTED and not House.objects.filter(household=household).exists():
+        raise DomainError(
+            _("该农户未登记房屋，无法上报疑似危房"),
+            errors={"verdict": _("疑似危房须对应已登记的房屋，请先登记房屋")},
+        )
 
 
 @transaction.atomic(durable=True)
@@ -204,6 +242,7 @@ def check_record(
         note=(note or "").strip(),
     )
     _validate(check)
+    _require_house_if_suspected(household, verdict)
     Household.objects.select_for_update().filter(pk=household.pk).first()  # two phones, one household: one wins
     if CheckRecord.objects.filter(campaign=campaign, household=household).exists():
         raise ConflictError(
@@ -271,6 +310,7 @@ def check_update(
     if changes.get("checker") is not None or "checked_on" in changes:
         check.checker = _checker(actor, changes.get("checker") or check.checker, check.household, check.checked_on)
     _validate(check)
+    _require_house_if_suspected(check.household, check.verdict)
     rows = None
     if findings is not None:
         rows = _findings(check.household, findings)

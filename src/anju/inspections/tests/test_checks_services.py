@@ -50,16 +50,25 @@ def record(world, **values):
     return services.check_record(**data)
 
 
-def test_record_with_findings_gps_and_audit(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        check = record(
-            world,
-            verdict="needs_repair",
-            latitude="38.285",
-            longitude="109.734",
-            note="屋面局部漏雨",
-            findings=[{"house": world["house"], "roof_leak": True, "occupied": True, "site_hazard": ""}],
-        )
+@pytest.fixture
+def refreshes(monkeypatch):
+    """The household ids each call to `alerts_refresh_on_commit` asked for (the policy app owns what follows)."""
+    calls: list[list[int]] = []
+    monkeypatch.setattr(
+        services, "alerts_refresh_on_commit", lambda *, household_ids: calls.append(list(household_ids))
+    )
+    return calls
+
+
+def test_record_with_findings_gps_and_audit(world, refreshes):
+    check = record(
+        world,
+        verdict="needs_repair",
+        latitude="38.285",
+        longitude="109.734",
+        note="屋面局部漏雨",
+        findings=[{"house": world["house"], "roof_leak": True, "occupied": True, "site_hazard": ""}],
+    )
     assert check.checker == world["staff"] and check.division_id == world["household"].division_id
     assert str(check.latitude) == "38.285000"
     finding = HouseFinding.objects.get(check_record=check)
@@ -67,7 +76,7 @@ def test_record_with_findings_gps_and_audit(world, django_capture_on_commit_call
     event = Event.objects.get(action=Action.CHECK_RECORDED)
     assert event.actor_id == world["staff"].pk and event.object_id == str(check.pk)
     assert event.after["findings"][0]["roof_leak"] is True
-    assert len(callbacks) == 1  # the household's alerts are refreshed once the check is committed
+    assert refreshes == [[world["household"].pk]]  # the household's alerts are refreshed once committed
 
 
 def test_untrained_checker_is_refused_with_the_p17_message(world):
@@ -189,22 +198,21 @@ def test_validation_messages(world, values, field):
     assert field in exc.value.errors
 
 
-def test_update_changes_verdict_and_findings_with_one_event(world, django_capture_on_commit_callbacks):
+def test_update_changes_verdict_and_findings_with_one_event(world, refreshes):
     check = record(world, findings=[{"house": world["house"]}])
     since = Event.objects.latest("id").pk
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.check_update(
-            actor=world["staff"],
-            check=check,
-            verdict="needs_repair",
-            findings=[{"house": world["house"], "roof_leak": True}],
-        )
+    services.check_update(
+        actor=world["staff"],
+        check=check,
+        verdict="needs_repair",
+        findings=[{"house": world["house"], "roof_leak": True}],
+    )
     check.refresh_from_db()
     assert check.verdict == "needs_repair" and check.findings.get().roof_leak
     event = Event.objects.get(pk__gt=since)
     assert event.action == Action.CHECK_CHANGED
     assert event.before["verdict"] == "no_danger" and event.after["findings"][0]["roof_leak"] is True
-    assert len(callbacks) == 1
+    assert refreshes == [[world["household"].pk]] * 2
 
 
 def test_update_out_of_scope_and_untrained_are_refused(world):
@@ -222,3 +230,53 @@ def test_builder_check_trains_the_checker(world):
     other = factories.household(world["village"])
     check = c.check(world["campaign"], other, person, checked_on=dt.date(YEAR, 4, 1))
     assert check.checker == person
+
+
+def test_suspected_verdict_opens_a_request_for_the_flagged_house(world):
+    """policy: P8 — a suspected dangerous house found in a check is reported for appraisal at once."""
+    from anju.inspections.models import AppraisalRequest
+
+    sound = factories.house(world["household"], structure="brick_concrete")
+    check = record(
+        world,
+        verdict="suspected",
+        note="住户反映夜间有响声",
+        findings=[
+            {"house": world["house"], "cave_arch_damage": True, "site_hazard": "landslide"},
+            {"house": sound},
+        ],
+    )
+    request = AppraisalRequest.objects.get()
+    assert request.house == world["house"] and request.check_record == check and request.source == "check"
+    assert request.reported_on == check.checked_on
+    assert "窑洞拱顶开裂或塌落" in request.description and "滑坡" in request.description
+    assert "夜间有响声" in request.description
+    actions = list(Event.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == [Action.CHECK_RECORDED, Action.REQUEST_OPENED]
+
+
+def test_suspected_without_findings_reports_every_house(world):
+    second = factories.house(world["household"])
+    record(world, verdict="suspected")
+    from anju.inspections.models import AppraisalRequest
+
+    assert set(AppraisalRequest.objects.values_list("house_id", flat=True)) == {world["house"].pk, second.pk}
+
+
+def test_suspected_needs_a_registered_house(world):
+    bare = factories.household(world["village"])
+    with pytest.raises(DomainError) as exc:
+        record(world, household=bare, verdict="suspected")
+    assert "verdict" in exc.value.errors
+    assert not CheckRecord.objects.exists()
+
+
+def test_changing_a_verdict_to_suspected_opens_a_request(world):
+    from anju.inspections.models import AppraisalRequest
+
+    check = record(world)
+    assert not AppraisalRequest.objects.exists()
+    services.check_update(actor=world["staff"], check=check, verdict="suspected")
+    assert AppraisalRequest.objects.get().check_record == check
+    services.check_update(actor=world["staff"], check=check, note="复核仍疑似")  # still suspected: nothing new
+    assert AppraisalRequest.objects.count() == 1
