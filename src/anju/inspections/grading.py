@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 COMPONENT_ORDER = "abcd"
 HOUSE_GRADES = "ABCD"
+
+#: what each house grade means (建村函〔2019〕200号); C and D are dangerous houses (危房)
+GRADE_MEANINGS = {
+    "A": gettext_lazy("结构能满足正常使用要求，未发现危险点，房屋结构安全"),
+    "B": gettext_lazy("结构基本满足正常使用要求，个别结构构件处于危险状态，但不影响主体结构安全"),
+    "C": gettext_lazy("部分承重结构不能满足正常使用要求，局部出现险情，构成局部危房"),
+    "D": gettext_lazy("承重结构已不能满足正常使用要求，房屋整体出现险情，构成整幢危房"),
+}
 
 
 class Spec(Protocol):
