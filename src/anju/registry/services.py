@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from anju.accounts.permissions import require_action
+from anju.accounts.permissions import has_action, require_action
 from anju.audit.actions import Action
 from anju.audit.services import diff, event_record
 from anju.core import idnumber
@@ -381,10 +381,11 @@ def house_grade(
 ) -> GradeRecord:
     """Add a grade to the history; the current grade follows the latest record by date.
 
-    An appraisal's result (source APPRAISAL) is written by the appraiser, whose role appraises but does not
-    edit the registry: `inspections.appraisal_record` calls this with `inspections.appraise` as the authority.
+    An appraisal's result (source APPRAISAL) may also be written by an appraiser, whose role appraises but does
+    not edit the registry: `inspections.appraisal_record` calls this with `inspections.appraise` as the authority.
     """
-    require_action(actor, "inspections.appraise" if source == GradeSource.APPRAISAL else "registry.change")
+    if not (source == GradeSource.APPRAISAL and has_action(actor, "inspections.appraise")):
+        require_action(actor, "registry.change")
     house = House.objects.select_for_update().get(pk=house.pk)
     _require_in_scope(actor, house)
     if grade == Grade.UNRATED:

@@ -266,3 +266,18 @@ def test_a_county_cannot_change_the_city_component_list(county):
     with pytest.raises(DomainError):
         services.component_update(actor=factories.user("root", "610800000000", "admin"), spec=spec, desc_b=" ")
     assert not Event.objects.filter(action=Action.COMPONENT_CHANGED).exists()
+
+
+# -- the grade history's authority -----------------------------------------------------------------------------------
+
+
+def test_the_appraiser_writes_the_grade_only_as_an_appraisal(house, appraiser, county):
+    """registry.house_grade: an appraiser (no registry.change) may write source APPRAISAL, nothing else; a county
+    manager still enters grades of paper appraisals."""
+    from anju.registry.services import house_grade
+
+    with pytest.raises(PermissionDenied):
+        house_grade(actor=appraiser, house=house, grade="C", graded_on=TODAY, source=GradeSource.MANUAL)
+    house_grade(actor=appraiser, house=house, grade="C", graded_on=TODAY, source=GradeSource.APPRAISAL)
+    house_grade(actor=county, house=house, grade="B", graded_on=TODAY, source=GradeSource.APPRAISAL)
+    assert GradeRecord.objects.filter(house=house).count() == 2
