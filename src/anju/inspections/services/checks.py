@@ -21,7 +21,7 @@ from anju.core.scope import in_scope
 from anju.policy.services import alerts_refresh_on_commit
 from anju.registry.models import House, Household
 
-from ..models import Campaign, CheckRecord, HouseFinding, SiteHazard, Verdict
+from ..models import Campaign, CheckRecord, HouseFinding, Photo, SiteHazard, Verdict
 from ..selectors import campaign_targets
 from .appraisals import request_open_from_check
 from .photos import photo_audit_facts, store_photo
@@ -203,6 +203,16 @@ def _require_house_if_suspected(household: Household, verdict: str) -> None:
         )
 
 
+def _store_photos(*, actor: Any, check: CheckRecord, photos: Iterable[Any]) -> list[Photo]:
+    stored = []
+    for file in photos:
+        try:
+            stored.append(store_photo(actor=actor, file=file, check=check))
+        except ConflictError:
+            continue  # the same picture chosen twice, or already on this check
+    return stored
+
+
 @transaction.atomic(durable=True)
 def check_record(
     *,
@@ -259,12 +269,7 @@ def check_record(
     for row in rows:
         row.check_record = check
     HouseFinding.objects.bulk_create(rows)
-    stored = []
-    for file in photos:
-        try:
-            stored.append(store_photo(actor=actor, file=file, check=check))
-        except ConflictError:
-            continue  # the same picture chosen twice
+    stored = _store_photos(actor=actor, check=check, photos=photos)
     event_record(
         actor=actor,
         action=Action.CHECK_RECORDED,
@@ -285,9 +290,11 @@ def check_update(
     actor: Any,
     check: CheckRecord,
     findings: Iterable[dict[str, Any]] | None = None,
+    photos: Iterable[Any] = (),
     **changes: Any,
 ) -> CheckRecord:
-    """Correct a check: date, checker, verdict, GPS, note, and (when given) the findings, which replace the old."""
+    """Correct a check: date, checker, verdict, GPS, note, (when given) the findings, which replace the old, and
+    more photos."""
     require_action(actor, "inspections.check")
     check = CheckRecord.objects.select_for_update().select_related("campaign", "household").get(pk=check.pk)
     _require_scope(actor, check.division_id)
@@ -316,7 +323,8 @@ def check_update(
         rows = _findings(check.household, findings)
     old, new = diff(before, {f: getattr(check, f) for f in CHECK_FIELDS})
     new_findings = _finding_dicts(sorted(rows, key=lambda r: r.house_id)) if rows is not None else old_findings
-    if not new and new_findings == old_findings:
+    photos = list(photos)
+    if not new and new_findings == old_findings and not photos:
         return check
     check.save()
     if rows is not None and new_findings != old_findings:
@@ -325,7 +333,15 @@ def check_update(
             row.check_record = check
         HouseFinding.objects.bulk_create(rows)
         old["findings"], new["findings"] = old_findings, new_findings
-    event_record(actor=actor, action=Action.CHECK_CHANGED, obj=check, before=old, after=new)
+    stored = _store_photos(actor=actor, check=check, photos=photos)
+    event_record(
+        actor=actor,
+        action=Action.CHECK_CHANGED,
+        obj=check,
+        before=old,
+        after=new,
+        extra={"photos": [photo_audit_facts(p) for p in stored]} if stored else None,
+    )
     if check.verdict == Verdict.SUSPECTED and not was_suspected:
         _open_requests(actor=actor, check=check, findings=list(check.findings.all()))
     alerts_refresh_on_commit(household_ids=[check.household_id])

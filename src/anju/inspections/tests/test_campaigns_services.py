@@ -163,3 +163,25 @@ def test_a_county_sees_but_cannot_change_the_city_campaign(county):
     with pytest.raises(ScopeError) as exc:
         services.campaign_update(actor=county, campaign=campaign, note="县里改")
     assert "上级" in exc.value.message
+
+
+def test_cli_create_annual(county, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("campaign", "create-annual", "--year", "2026", "--as", "county_mgr")
+    assert "2026年度农村住房安全核查" in capsys.readouterr().out
+    campaign = Campaign.objects.get()
+    assert (campaign.starts_on, campaign.ends_on, campaign.created_by) == (
+        dt.date(2026, 3, 1),
+        dt.date(2026, 4, 30),
+        county,
+    )
+    with pytest.raises(CommandError, match="已有2026年度核查"):
+        call_command("campaign", "create-annual", "--year", "2026", "--as", "county_mgr")
+    with pytest.raises(CommandError, match="--as"):
+        call_command("campaign", "create-annual", "--year", "2025")
+    factories.user("town_staff", factories.YUYANG_TOWN, "town_staff")
+    with pytest.raises(CommandError, match="无权"):
+        call_command("campaign", "create-annual", "--as", "town_staff")
+    with pytest.raises(CommandError, match="不在您的管辖范围内"):
+        call_command("campaign", "progress", "999", "--as", "county_mgr")
