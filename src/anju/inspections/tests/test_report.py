@@ -143,3 +143,14 @@ class ReportScopeTests(ScopeTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "application/pdf")
         self.assertTrue(response.content.startswith(b"%PDF"))
+
+
+def test_the_detail_page_shows_the_photos_through_the_scoped_photo_view(appraisal, client):
+    photo = appraisal.photos.get()
+    client.force_login(appraisal.lead_appraiser)
+    response = client.get(reverse("inspections:appraisal_detail", kwargs={"pk": appraisal.pk}))
+    url = reverse("inspections:photo_detail", kwargs={"pk": photo.pk})
+    assert f'src="{url}?thumb=1"'.encode() in response.content
+    assert client.get(url, {"thumb": "1"})["Content-Type"] == "image/jpeg"
+    client.force_login(factories.user("sm_viewer", factories.SHENMU, "county_manager"))
+    assert client.get(url).status_code == 404
