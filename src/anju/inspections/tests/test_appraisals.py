@@ -281,3 +281,17 @@ def test_the_appraiser_writes_the_grade_only_as_an_appraisal(house, appraiser, c
     house_grade(actor=appraiser, house=house, grade="C", graded_on=TODAY, source=GradeSource.APPRAISAL)
     house_grade(actor=county, house=house, grade="B", graded_on=TODAY, source=GradeSource.APPRAISAL)
     assert GradeRecord.objects.filter(house=house).count() == 2
+
+
+def test_the_appraisal_is_not_dated_before_the_report(house, appraiser):
+    req = build.request(house, appraiser=appraiser, reported_on=TODAY - dt.timedelta(days=3))
+    with pytest.raises(DomainError) as info:
+        record(appraiser, house, request=req, appraised_on=TODAY - dt.timedelta(days=4))
+    assert "早于上报日期" in info.value.errors["appraised_on"]
+
+
+def test_a_structure_without_components_cannot_be_appraised(house, appraiser):
+    ComponentSpec.objects.update(is_active=False)
+    with pytest.raises(DomainError) as info:
+        record(appraiser, house, components={})
+    assert "尚未配置鉴定构件" in info.value.errors["components"]

@@ -229,3 +229,34 @@ def test_services_queue_the_alert_refresh(house, village_staff, django_capture_o
     with django_capture_on_commit_callbacks() as callbacks:
         services.request_open(actor=village_staff, house=house, description="x")
     assert callbacks, "the P8 alerts are refreshed when the transaction commits"
+
+
+def test_only_checkers_open_requests_from_a_check(house, village_staff):
+    check = _check(house, village_staff)
+    appraiser = factories.user("jd3", factories.YUYANG, "appraiser")
+    with pytest.raises(PermissionDenied):
+        services.request_open_from_check(actor=appraiser, check=check, house=house, description="x")
+    assert not AppraisalRequest.objects.exists()
+
+
+@pytest.mark.parametrize("offset", [1, -5])
+def test_the_assignment_date_lies_between_the_report_and_today(house, village_staff, county, appraiser, offset):
+    req = services.request_open(
+        actor=village_staff, house=house, description="x", reported_on=TODAY - dt.timedelta(days=2)
+    )
+    with pytest.raises(DomainError) as info:
+        services.request_assign(
+            actor=county, request=req, appraiser=appraiser, assigned_on=TODAY + dt.timedelta(days=offset)
+        )
+    assert "assigned_on" in info.value.errors
+
+
+def test_cancel_needs_the_county(house, village_staff):
+    req = services.request_open(actor=village_staff, house=house, description="x")
+    with pytest.raises(PermissionDenied):
+        services.request_cancel(actor=village_staff, request=req, reason="我报错了")
+    shenmu = factories.user("sm", factories.SHENMU, "county_manager")
+    with pytest.raises(ScopeError):
+        services.request_cancel(actor=shenmu, request=req, reason="x")
+    req.refresh_from_db()
+    assert req.status == RequestStatus.OPEN
