@@ -9,7 +9,7 @@ from ninja import Field, ModelSchema, Schema
 
 from anju.registry.models import Grade
 
-from .models import Appraisal, AppraisalRequest, DisasterPrevention, RequestSource
+from .models import Appraisal, AppraisalRequest, DisasterPrevention
 
 
 class AppraisalRequestOut(ModelSchema):
@@ -36,10 +36,11 @@ class AppraisalRequestOut(ModelSchema):
 
 
 class AppraisalRequestIn(Schema):
+    """A direct report by town or village staff (P8); requests from checks are opened by the check itself."""
+
     house_id: int
     description: str = Field(min_length=1, max_length=1000, description=_("疑似危险情况"))
     reported_on: dt.date | None = Field(None, description=_("上报日期，默认今天"))
-    source: RequestSource = RequestSource.REPORT
 
 
 class AssignIn(Schema):
