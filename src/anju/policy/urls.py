@@ -1,4 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "policy"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/mine/", views.alert_mine, name="alert_mine"),
+    path("monitoring/", views.monitoring_list, name="monitoring_list"),
+    path("monitoring/export/", views.monitoring_export, name="monitoring_export"),
+]

@@ -18,6 +18,7 @@ from anju.core import idnumber
 from anju.core.errors import ConflictError, DomainError, ScopeError
 from anju.core.scope import in_scope
 from anju.divisions.models import Division, Level
+from anju.policy.services import alerts_refresh_on_commit
 
 from .models import (
     Grade,
@@ -246,6 +247,7 @@ def household_category_add(
         obj=household,
         after={"category": category.code, "certified_on": certified_on},
     )
+    alerts_refresh_on_commit(household_ids=[household.pk])  # P7: target categories put households on the list
     return membership
 
 
@@ -267,6 +269,7 @@ def household_category_end(*, actor: Any, membership: HouseholdCategory, ended_o
         obj=membership.household,
         after={"category": membership.category.code, "ended_on": ended_on},
     )
+    alerts_refresh_on_commit(household_ids=[membership.household_id])  # P7
     return membership
 
 
@@ -419,4 +422,5 @@ def house_grade(
         before=before,
         after={"grade": grade, "graded_on": graded_on, "source": source, "appraiser": appraiser},
     )
+    alerts_refresh_on_commit(household_ids=[house.household_id])  # P7: B grades and reinforced houses
     return record

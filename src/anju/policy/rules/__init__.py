@@ -9,6 +9,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+#: Rows fetched per round trip when a rule streams a large result (`iterator(chunk_size=CHUNK)`).
+CHUNK = 5000
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -31,6 +34,7 @@ class Context:
     household_ids: frozenset[int] | None = None
 
     def limit(self, qs: QuerySet, field: str = "household_id") -> QuerySet:
+        """`qs` narrowed to the households of an incremental refresh (`field` leads to the household id)."""
         return qs if self.household_ids is None else qs.filter(**{f"{field}__in": self.household_ids})
 
 
@@ -62,3 +66,8 @@ def all_rules() -> list[Rule]:
     from . import loaded  # noqa: F401  (imports every rule module once)
 
     return list(REGISTRY.values())
+
+
+def rule_get(rule_id: str) -> Rule | None:
+    all_rules()
+    return REGISTRY.get(rule_id)

@@ -1,0 +1,133 @@
+"""Reads on alerts and the monitoring list; each starts from `.visible_to(actor)` and owns its query budget.
+
+`actor=None` is the system (a command run without `--as`): it sees everything. Pages and the API always pass
+the logged-in user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from anju.core.scope import PREFIX_LENGTH, scope_q
+from anju.divisions.models import LEVEL_ORDER, Division
+from anju.registry.models import House, Household, HouseholdCategory
+
+from .filters import filter_alerts, monitoring_alert_filter
+from .models import Alert, AlertStatus
+from .rules import all_rules
+from .rules.monitoring import REASON_ORDER, REASONS, RULE_ID
+
+
+def _visible(qs: QuerySet, actor: Any) -> QuerySet:
+    return qs if actor is None else qs.visible_to(actor)
+
+
+def _divisions_with_ancestors() -> Prefetch:
+    """Village, town and county names in one extra query per page (as the registry lists)."""
+    return Prefetch("division", queryset=Division.objects.select_related("parent__parent"))
+
+
+# -- alerts -----------------------------------------------------------------------------------------------------
+
+
+def alert_list(*, actor: Any, filters: dict[str, Any] | None = None, today: dt.date | None = None) -> QuerySet[Alert]:
+    """Open alerts by default, earliest due first (alerts without a due date last)."""
+    qs = filter_alerts(_visible(Alert.objects.all(), actor), filters or {}, actor=actor, today=today)
+    return (
+        qs.select_related("household")
+        .prefetch_related(_divisions_with_ancestors())
+        .order_by(F("due_on").asc(nulls_last=True), "id")
+    )
+
+
+def alert_get(*, actor: Any, pk: int) -> Alert:
+    """404 outside the actor's subtree, whatever the alert's status."""
+    qs = _visible(Alert.objects.all(), actor).select_related("household", "division__parent__parent")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _child_level(division: Division) -> tuple[str | None, int]:
+    index = LEVEL_ORDER.index(division.level)
+    child_level = LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+    return child_level, PREFIX_LENGTH[child_level] if child_level else 12
+
+
+def alert_summary(
+    *, actor: Any, division: Division, filters: dict[str, Any] | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Counts per rule, and per rule for each child division of `division` (every rule, under the other filters).
+
+    One grouped query by the row's own division code and rule, rolled up to the children in Python (as
+    `registry.selectors.registry_summary`), plus one query for the children's names.
+    """
+    data = dict(filters or {}) | {"division": division}
+    qs = filter_alerts(_visible(Alert.objects.all(), actor), data, actor=actor, today=today, rule=False)
+    child_level, child_len = _child_level(division)
+    rules = all_rules()
+    rows: dict[str, dict[str, int]] = {}
+    totals = {r.id: 0 for r in rules}
+    for code, rule_id, n in qs.order_by().values_list("division_id", "rule_id").annotate(n=Count("id")):
+        bucket = rows.setdefault(code[:child_len], {})
+        bucket[rule_id] = bucket.get(rule_id, 0) + n
+        totals[rule_id] = totals.get(rule_id, 0) + n
+    children = []
+    if child_level:
+        for child in _visible(Division.objects.filter(parent=division), actor).order_by("code"):
+            counts = rows.get(child.code[:child_len], {})
+            children.append((child, [counts.get(r.id, 0) for r in rules], sum(counts.values())))
+    return {
+        "division": division,
+        "rules": [(r, totals.get(r.id, 0)) for r in rules],
+        "total": sum(totals.values()),
+        "children": children,
+        "child_level": child_level,
+    }
+
+
+# -- the monitoring list (P7) -----------------------------------------------------------------------------------
+
+
+def _monitoring_alerts(actor: Any, filters: dict[str, Any]) -> QuerySet[Alert]:
+    return _visible(Alert.objects.all(), actor).filter(
+        monitoring_alert_filter(filters), rule_id=RULE_ID, status=AlertStatus.OPEN
+    )
+
+
+def monitoring_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
+    """P7: one row per household on the list, with its reasons (`monitoring_alerts`, in priority order),
+    active categories and houses. The list is the set of open alerts of the P7 rule."""
+    filters = filters or {}
+    listed = _monitoring_alerts(actor, filters).values("household_id")
+    qs = _visible(Household.objects.all(), actor).filter(pk__in=listed)
+    if filters.get("division"):
+        qs = qs.filter(scope_q("division_id", filters["division"].prefix))
+    return qs.order_by("division_id", "id").prefetch_related(
+        _divisions_with_ancestors(),
+        Prefetch(
+            "alerts",
+            queryset=Alert.objects.filter(rule_id=RULE_ID, status=AlertStatus.OPEN).order_by("id"),
+            to_attr="monitoring_alerts",
+        ),
+        Prefetch(
+            "categories",
+            queryset=HouseholdCategory.objects.filter(ended_on__isnull=True).select_related("category"),
+            to_attr="active_categories",
+        ),
+        Prefetch("houses", queryset=House.objects.order_by("id"), to_attr="house_list"),
+    )
+
+
+def monitoring_reasons(household: Household) -> list[Alert]:
+    """The household's P7 alerts (prefetched by `monitoring_list`) in the order of priority of their reasons."""
+    return sorted(household.monitoring_alerts, key=lambda a: (REASON_ORDER.get(a.reason, len(REASONS)), a.id))
+
+
+def monitoring_counts(*, actor: Any, filters: dict[str, Any] | None = None) -> list[tuple[str, str, int]]:
+    """(reason, label, households) for every reason, under the division filter (not the reason filter)."""
+    data = {k: v for k, v in (filters or {}).items() if k != "reason"}
+    found = dict(_monitoring_alerts(actor, data).order_by().values_list("reason").annotate(n=Count("id")))
+    return [(code, str(label), found.get(code, 0)) for code, label in REASONS.items()]
