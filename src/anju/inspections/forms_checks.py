@@ -57,8 +57,12 @@ class CheckForm(forms.Form):
     household = forms.IntegerField(widget=forms.HiddenInput)
     checked_on = forms.DateField(label=_("核查日期"), widget=DateInput())
     verdict = forms.ChoiceField(label=_("核查结论"), choices=Verdict.choices, widget=forms.RadioSelect)
-    latitude = forms.DecimalField(label=_("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
-    longitude = forms.DecimalField(label=_("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
+    latitude = forms.DecimalField(
+        label=_("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any", "placeholder": _("纬度")})
+    )
+    longitude = forms.DecimalField(
+        label=_("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any", "placeholder": _("经度")})
+    )
     note = forms.CharField(label=_("备注"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     photos = MultiplePhotoField(label=_("照片"), required=False, help_text=_("可多选，每张不超过15 MB"))
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,9 +22,20 @@ from .models import AppraisalRequest, Campaign, CheckRecord, HouseFinding, Photo
 MONITORING_RULE = "P7.monitoring"  # the policy rule whose open alerts are the monitoring list
 
 
-def campaign_targets(campaign: Campaign) -> QuerySet[Household]:
-    """The households a campaign must check (P5: all in its subtree; P9 special checks: the P7 list)."""
+def _campaign_prefix(campaign: Campaign, within: str) -> str | None:
+    """The campaign's subtree, narrowed to `within` when that lies inside it; None when the two do not meet."""
     prefix = campaign.division.prefix
+    if not within or prefix.startswith(within):
+        return prefix
+    return within if within.startswith(prefix) else None
+
+
+def campaign_targets(campaign: Campaign, *, within: str = "") -> QuerySet[Household]:
+    """The households a campaign must check (P5: all in its subtree; P9 special checks: the P7 list),
+    optionally only those under the division prefix `within` (one range for both, so the index serves it)."""
+    prefix = _campaign_prefix(campaign, within)
+    if prefix is None:
+        return Household.objects.none()
     households = Household.objects.filter(scope_q("division_id", prefix))
     if campaign.target_set == TargetSet.MONITORING:
         listed = Alert.objects.filter(
@@ -34,10 +45,16 @@ def campaign_targets(campaign: Campaign) -> QuerySet[Household]:
     return households
 
 
-def campaign_unchecked(campaign: Campaign) -> QuerySet[Household]:
-    """Targets without a check record in this campaign: the 'late' ones once the campaign has ended (P5)."""
-    checked = CheckRecord.objects.filter(campaign=campaign).values("household_id")
-    return campaign_targets(campaign).exclude(pk__in=checked)
+def campaign_unchecked(campaign: Campaign, *, within: str = "") -> QuerySet[Household]:
+    """Targets without a check record in this campaign: the 'late' ones once the campaign has ended (P5),
+    optionally only under `within`.
+
+    NOT EXISTS, not NOT IN: PostgreSQL turns it into a hash anti-join, while `id NOT IN (700,000 checks)` does not
+    fit work_mem as a hashed subplan and rescans the list for every household (a city's count ran for minutes);
+    SQLite probes the (campaign, household) unique index per household.
+    """
+    checked = CheckRecord.objects.filter(campaign=campaign, household_id=OuterRef("pk"))
+    return campaign_targets(campaign, within=within).exclude(Exists(checked))
 
 
 # -- campaigns, progress and check records (pages, API and CLI share these) ----------------------------------------
@@ -141,7 +158,7 @@ def campaign_progress(*, actor: Any, campaign: Campaign, division: Division | No
     def row(code: str) -> Progress:
         return rows.setdefault(code[:child_len], Progress(ended=ended))
 
-    targets = (campaign_targets(campaign) & Household.objects.visible_to(actor)).filter(where)
+    targets = campaign_targets(campaign, within=division.prefix) & Household.objects.visible_to(actor)
     for code, n in targets.order_by().values_list("division_id").annotate(n=Count("id")):
         row(code).targets += n
     checks = CheckRecord.objects.visible_to(actor).filter(where, campaign=campaign)
@@ -177,9 +194,7 @@ def _divisions_with_ancestors() -> Prefetch:
 
 def campaign_unchecked_list(*, actor: Any, campaign: Campaign, division: Division, q: str = "") -> QuerySet[Household]:
     """Households of the campaign still to check, in the actor's scope and under `division` (P5 'late' once ended)."""
-    qs = (campaign_unchecked(campaign) & Household.objects.visible_to(actor)).filter(
-        scope_q("division_id", division.prefix)
-    )
+    qs = campaign_unchecked(campaign, within=division.prefix) & Household.objects.visible_to(actor)
     if q:
         qs = qs.filter(search_condition(q))
     return qs.prefetch_related(_divisions_with_ancestors()).order_by("division_id", "id")
@@ -203,12 +218,11 @@ def check_filter(qs: QuerySet[CheckRecord], filters: dict[str, Any], *, actor: A
 
 
 def check_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[CheckRecord]:
+    """The latest entered first (by id: the primary key index serves it, where sorting a city's 700,000 checks by
+    date took 150–400 ms at 1M). Campaign, household and checker come by prefetch, one query each per page: joined,
+    SQLite joined every check of the city before sorting."""
     qs = check_filter(CheckRecord.objects.visible_to(actor), filters or {}, actor=actor)
-    return (
-        qs.select_related("campaign", "household", "checker")
-        .prefetch_related(_divisions_with_ancestors())
-        .order_by("-checked_on", "-id")
-    )
+    return qs.prefetch_related("campaign", "household", "checker", _divisions_with_ancestors()).order_by("-id")
 
 
 def check_get(*, actor: Any, pk: int) -> CheckRecord:

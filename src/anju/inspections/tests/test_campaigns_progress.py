@@ -168,3 +168,15 @@ def test_progress_command(world, capsys):
     call_command("campaign", "progress", str(world["campaign"].pk), "--division", factories.YUYANG_TOWN, "--as", "town")
     out = capsys.readouterr().out
     assert "66.7%" in out
+
+
+def test_targets_and_unchecked_within_a_part_of_the_campaign(world):
+    campaign = world["campaign"]  # 榆阳
+    town_prefix = factories.YUYANG_TOWN[:9]
+    assert selectors.campaign_targets(campaign).count() == 9
+    assert selectors.campaign_targets(campaign, within=town_prefix).count() == 5
+    assert selectors.campaign_targets(campaign, within="6108").count() == 9  # wider than the campaign: the campaign
+    assert selectors.campaign_targets(campaign, within="610881").count() == 0  # 神木: outside it
+    assert selectors.campaign_unchecked(campaign).count() == 5
+    assert selectors.campaign_unchecked(campaign, within=town_prefix).count() == 2
+    assert selectors.campaign_unchecked(campaign, within="610881").count() == 0

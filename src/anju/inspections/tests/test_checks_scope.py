@@ -31,7 +31,6 @@ YEAR = TODAY.year
 CHECKED_ON = dt.date(YEAR, 4, 20)
 #: the helper's verbs, as inspections actions
 VERBS = {"view": "view", "add": "check", "change": "check"}
-MEDIA = tempfile.mkdtemp(prefix="anju-test-media-")
 
 
 _photo_seq = iter(range(1, 1_000_000))
@@ -46,7 +45,6 @@ def jpeg(color: str = "green") -> bytes:
     return buffer.getvalue()
 
 
-@override_settings(MEDIA_ROOT=MEDIA)
 class CheckScope(ScopeTestCase):
     """A city annual check of this year; each fixture check is one household (with one house) of a village."""
 
@@ -57,9 +55,17 @@ class CheckScope(ScopeTestCase):
     campaign: Campaign
 
     @classmethod
+    def setUpClass(cls) -> None:
+        cls.media_root = tempfile.mkdtemp(prefix="anju-test-media-")
+        cls.media_override = override_settings(MEDIA_ROOT=cls.media_root)
+        cls.media_override.enable()
+        super().setUpClass()
+
+    @classmethod
     def tearDownClass(cls) -> None:
         super().tearDownClass()
-        shutil.rmtree(MEDIA, ignore_errors=True)
+        cls.media_override.disable()
+        shutil.rmtree(cls.media_root, ignore_errors=True)
 
     @classmethod
     def the_campaign(cls) -> Campaign:
