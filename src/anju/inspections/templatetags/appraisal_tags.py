@@ -6,15 +6,10 @@ from typing import Any
 
 from django import template
 
-from anju.accounts.permissions import has_action
+from anju.web.templatetags.anju_tags import may
 
 register = template.Library()
-
-
-@register.filter
-def may(user: Any, action: str) -> bool:
-    """`{% if user|may:"inspections.report" %}`: the role table, for showing a button (the view still checks)."""
-    return has_action(user, action)
+register.filter("may", may)
 
 
 @register.filter
