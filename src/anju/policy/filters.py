@@ -112,8 +112,11 @@ class AlertFilterForm(forms.Form):
 def filter_alerts(
     qs: QuerySet, data: dict[str, Any], *, actor: Any, today: dt.date | None = None, rule: bool = True
 ) -> QuerySet:
-    """`rule=False` leaves the rule out (the counts per rule show every rule under the other filters)."""
+    """`rule=False` leaves the rule out (the counts per rule show every rule under the other filters).
+
+    Apply before `visible_to` (see `division_first`)."""
     today = today or timezone.localdate()
+    qs = division_first(qs, data)
     status = data.get("status") or AlertStatus.OPEN
     if status != STATUS_ALL:
         qs = qs.filter(status=status)
@@ -121,8 +124,6 @@ def filter_alerts(
         qs = qs.filter(rule_id=data["rule"])
     if data.get("severity"):
         qs = qs.filter(severity=data["severity"])
-    if data.get("division"):
-        qs = qs.filter(scope_q("division_id", data["division"].prefix))
     responsible = data.get("responsible")
     if responsible == "me":
         qs = qs.filter(responsible_id=getattr(actor, "pk", None))
@@ -152,6 +153,15 @@ class MonitoringFilterForm(forms.Form):
 
     def clean_division(self) -> Division | None:
         return _clean_division(self.cleaned_data["division"])
+
+
+def division_first(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+    """The division filter as the query's first condition on `division_code`, before the scope's own range.
+
+    SQLite plans an index range from the first bounds it meets on a column, not the tightest: with the user's
+    (wider) scope first, a village's page scanned the whole city's rows (160 ms instead of 3 ms at a million
+    alerts). PostgreSQL intersects the bounds either way."""
+    return qs.filter(scope_q("division_id", data["division"].prefix)) if data.get("division") else qs
 
 
 def monitoring_alert_filter(data: dict[str, Any]) -> Q:

@@ -12,11 +12,11 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from anju.core.scope import PREFIX_LENGTH, scope_q
+from anju.core.scope import PREFIX_LENGTH
 from anju.divisions.models import LEVEL_ORDER, Division
 from anju.registry.models import House, Household, HouseholdCategory
 
-from .filters import filter_alerts, monitoring_alert_filter
+from .filters import division_first, filter_alerts, monitoring_alert_filter
 from .models import Alert, AlertStatus
 from .rules import all_rules
 from .rules.monitoring import REASON_ORDER, REASONS, RULE_ID
@@ -36,7 +36,7 @@ def _divisions_with_ancestors() -> Prefetch:
 
 def alert_list(*, actor: Any, filters: dict[str, Any] | None = None, today: dt.date | None = None) -> QuerySet[Alert]:
     """Open alerts by default, earliest due first (alerts without a due date last)."""
-    qs = filter_alerts(_visible(Alert.objects.all(), actor), filters or {}, actor=actor, today=today)
+    qs = _visible(filter_alerts(Alert.objects.all(), filters or {}, actor=actor, today=today), actor)
     return (
         qs.select_related("household")
         .prefetch_related(_divisions_with_ancestors())
@@ -65,7 +65,7 @@ def alert_summary(
     `registry.selectors.registry_summary`), plus one query for the children's names.
     """
     data = dict(filters or {}) | {"division": division}
-    qs = filter_alerts(_visible(Alert.objects.all(), actor), data, actor=actor, today=today, rule=False)
+    qs = _visible(filter_alerts(Alert.objects.all(), data, actor=actor, today=today, rule=False), actor)
     child_level, child_len = _child_level(division)
     rules = all_rules()
     rows: dict[str, dict[str, int]] = {}
@@ -92,9 +92,8 @@ def alert_summary(
 
 
 def _monitoring_alerts(actor: Any, filters: dict[str, Any]) -> QuerySet[Alert]:
-    return _visible(Alert.objects.all(), actor).filter(
-        monitoring_alert_filter(filters), rule_id=RULE_ID, status=AlertStatus.OPEN
-    )
+    qs = Alert.objects.filter(monitoring_alert_filter(filters), rule_id=RULE_ID, status=AlertStatus.OPEN)
+    return _visible(qs, actor)
 
 
 def monitoring_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
@@ -102,9 +101,7 @@ def monitoring_list(*, actor: Any, filters: dict[str, Any] | None = None) -> Que
     active categories and houses. The list is the set of open alerts of the P7 rule."""
     filters = filters or {}
     listed = _monitoring_alerts(actor, filters).values("household_id")
-    qs = _visible(Household.objects.all(), actor).filter(pk__in=listed)
-    if filters.get("division"):
-        qs = qs.filter(scope_q("division_id", filters["division"].prefix))
+    qs = _visible(division_first(Household.objects.all(), filters), actor).filter(pk__in=listed)
     return qs.order_by("division_id", "id").prefetch_related(
         _divisions_with_ancestors(),
         Prefetch(

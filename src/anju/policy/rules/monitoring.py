@@ -59,9 +59,10 @@ def _categories(context: Context) -> Iterator[Finding]:
         .order_by("household_id", "category__sort_order", "category_id")
         .values_list("household_id", "division_id", "category__name")
     )
+    template = _("重点对象：{names}")  # translated once per refresh, not once per household
     for household_id, group in _by_household(rows):
         names = "、".join(dict.fromkeys(name for _h, _d, name in group))
-        yield _finding(household_id, group[0][1], "category", _("重点对象：{names}").format(names=names))
+        yield _finding(household_id, group[0][1], "category", template.format(names=names))
 
 
 def _grade_b(context: Context) -> Iterator[Finding]:
@@ -71,14 +72,17 @@ def _grade_b(context: Context) -> Iterator[Finding]:
         .order_by("household_id", "id")
         .values_list("household_id", "division_id", "structure")
     )
-    for household_id, group in _by_household(rows):
-        structures = list(dict.fromkeys(structure for _h, _d, structure in group))
+    said: dict[tuple[str, ...], tuple[str, str]] = {}  # a few structure mixes, translated once each
+
+    def say(structures: tuple[str, ...]) -> tuple[str, str]:
         labels = "、".join(str(STRUCTURE_LABELS.get(s, s)) for s in structures)
         if any(s in EARTH_STRUCTURES for s in structures):
-            reason = "grade_b_earth"
-            message = _("B级房屋（{structures}），土木、生土、窑洞优先关注").format(structures=labels)
-        else:
-            reason, message = "grade_b", _("B级房屋（{structures}）").format(structures=labels)
+            return "grade_b_earth", _("B级房屋（{structures}），土木、生土、窑洞优先关注").format(structures=labels)
+        return "grade_b", _("B级房屋（{structures}）").format(structures=labels)
+
+    for household_id, group in _by_household(rows):
+        structures = tuple(dict.fromkeys(structure for _h, _d, structure in group))
+        reason, message = said.get(structures) or said.setdefault(structures, say(structures))
         yield _finding(household_id, group[0][1], reason, message)
 
 
@@ -87,19 +91,17 @@ def _reinforced(context: Context) -> Iterator[Finding]:
     exists, the grade history is how we know."""
     dangerous = GradeRecord.objects.filter(grade__in=[Grade.C, Grade.D])
     last = dangerous.filter(house_id=OuterRef("pk")).order_by("-graded_on", "-id")
+    ever_dangerous = context.limit(dangerous, "house__household_id").values("house_id")  # narrowed too: no scan
     rows = (
-        context.limit(House.objects.filter(grade__in=[Grade.A, Grade.B], pk__in=dangerous.values("house_id")))
+        context.limit(House.objects.filter(grade__in=[Grade.A, Grade.B], pk__in=ever_dangerous))
         .annotate(was=Subquery(last.values("grade")[:1]), was_on=Subquery(last.values("graded_on")[:1]))
         .order_by("household_id", "id")
         .values_list("household_id", "division_id", "was", "was_on", "grade")
     )
+    part, whole = _("曾于{was_on}鉴定为{was}级，现为{now}级"), _("房屋{details}（修缮加固后）")
     for household_id, group in _by_household(rows):
-        parts = [
-            _("曾于{was_on}鉴定为{was}级，现为{now}级").format(was_on=was_on, was=was, now=now)
-            for _h, _d, was, was_on, now in group
-        ]
-        message = _("房屋{details}（修缮加固后）").format(details="；".join(parts))
-        yield _finding(household_id, group[0][1], "reinforced", message)
+        details = "；".join(part.format(was_on=was_on, was=was, now=now) for _h, _d, was, was_on, now in group)
+        yield _finding(household_id, group[0][1], "reinforced", whole.format(details=details))
 
 
 def _site_hazard(context: Context) -> Iterator[Finding]:
@@ -118,13 +120,11 @@ def _site_hazard(context: Context) -> Iterator[Finding]:
         .order_by("house__household_id", "house_id")
         .values_list("house__household_id", "house__division_id", "site_hazard", "check_record__checked_on")
     )
+    hazards = {code: str(label) for code, label in HAZARD_LABELS.items()}
+    part, whole = _("{on}核查发现{hazard}"), _("场地隐患：{details}")
     for household_id, group in _by_household(rows):
-        parts = dict.fromkeys(
-            _("{on}核查发现{hazard}").format(on=on, hazard=HAZARD_LABELS.get(hazard, hazard))
-            for _h, _d, hazard, on in group
-        )
-        message = _("场地隐患：{details}").format(details="；".join(parts))
-        yield _finding(household_id, group[0][1], "site_hazard", message)
+        details = dict.fromkeys(part.format(on=on, hazard=hazards.get(hazard, hazard)) for _h, _d, hazard, on in group)
+        yield _finding(household_id, group[0][1], "site_hazard", whole.format(details="；".join(details)))
 
 
 @rule(id=RULE_ID, policy_ids=("P7",), severity="info", title=gettext_lazy("动态监测对象"))

@@ -75,13 +75,19 @@ class Command(AnjuCommand):
                 bar.close()
         if quiet:
             return
-        head = (_("规则"), _("新增"), _("更新"), _("消除"), _("未处理"))
+        head = (_("规则"), _("新增"), _("更新"), _("消除"), _("未处理"), _("用时"))
         rows = [head] + [
-            (rule_id, f"{r.opened:,}", f"{r.updated:,}", f"{r.resolved:,}", f"{r.open:,}")
+            (rule_id, f"{r.opened:,}", f"{r.updated:,}", f"{r.resolved:,}", f"{r.open:,}", f"{r.seconds:.1f}s")
             for rule_id, r in report.rules.items()
         ]
         total_open = sum(report.open_by_rule.values())
-        rows.append((_("合计"), f"{report.opened:,}", f"{report.updated:,}", f"{report.resolved:,}", f"{total_open:,}"))
+        elapsed = time.monotonic() - started
+        rows.append(
+            (
+                _("合计"), f"{report.opened:,}", f"{report.updated:,}", f"{report.resolved:,}", f"{total_open:,}",
+                f"{elapsed:.1f}s",
+            )
+        )  # fmt: skip
         widths = [max(_width(row[i]) for row in rows) for i in range(len(head))]
         for row in rows:
             cells = [row[0] + " " * (widths[0] - _width(row[0]))]
@@ -90,7 +96,7 @@ class Command(AnjuCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 _("预警已刷新（按 {day} 计算，用时 {elapsed:.1f} 秒）").format(
-                    day=(today or dt.date.today()).isoformat(), elapsed=time.monotonic() - started
+                    day=report.today.isoformat(), elapsed=elapsed
                 )
             )
         )
