@@ -49,9 +49,7 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("名称"), required=False, max_length=100, help_text=_("留空则按年度和类型自动命名"))
     division_code = forms.CharField(label=_("核查范围"), max_length=12)
     starts_on = forms.DateField(label=_("开始日期"), widget=DateInput())
-    ends_on = forms.DateField(
-        label=_("截止日期"), widget=DateInput(), help_text=_("逾期未核查的农户将产生预警（年度核查为4月30日）")
-    )
+    ends_on = forms.DateField(label=_("截止日期"), widget=DateInput(), help_text=_("截止后仍未核查的农户将产生预警"))
     target_set = forms.ChoiceField(label=_("核查对象"), choices=TargetSet.choices, initial=TargetSet.ALL)
     note = forms.CharField(label=_("说明"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -109,9 +109,10 @@ def checks_photos(
     check = get_object_or_404(CheckRecord.objects.visible_to(request.user), pk=pk)
     house = None
     if house_id is not None:
-        house = House.objects.filter(pk=house_id).first()
+        house = House.objects.filter(pk=house_id, household_id=check.household_id).first()
         if house is None:
-            raise DomainError(gettext("房屋不存在"), errors={"house_id": gettext("房屋不存在")})
+            message = gettext("该房屋不属于本次核查的农户")
+            raise DomainError(message, errors={"house_id": message})
     photos = [
         photo_services.photo_add(actor=request.user, check=check, file=file, house=house, caption=caption)
         for file in files

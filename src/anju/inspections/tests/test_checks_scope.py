@@ -413,6 +413,22 @@ class PhotoAPITests(PhotoScope):
         self.assertIn("不是有效的图片文件", body["errors"][0]["message"])
         self.assertNothingWritten(before, response)
 
+    def test_house_must_be_of_the_checked_household(self) -> None:
+        check = self.in_scope[0].check_record
+        stranger = factories.house(factories.household(self.villages["home"]))
+        url = reverse("api:checks_photos", kwargs={"pk": check.pk})
+        data = {"files": [SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")], "house_id": stranger.pk}
+        before = self.snapshot()
+        response = Client().post(url, data, **bearer(self.tokens["village"]))
+        body = assert_error_body(response, 400)
+        self.assertEqual(body["errors"][0]["field"], "house_id")
+        self.assertNothingWritten(before, response)
+        own = check.household.houses.get()
+        data = {"files": [SimpleUploadedFile("b.jpg", jpeg(), "image/jpeg")], "house_id": own.pk, "caption": "东墙"}
+        response = Client().post(url, data, **bearer(self.tokens["village"]))
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual((response.json()[0]["house_id"], response.json()[0]["caption"]), (own.pk, "东墙"))
+
     def test_file_download_is_scoped(self) -> None:
         photo = self.in_scope[0]
         url = reverse("api:checks_photo_file", kwargs={"pk": photo.check_record_id, "photo_id": photo.pk})

@@ -67,6 +67,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "can_manage": can_manage,
             "offer_annual": can_manage and not has_annual,
             "year": year,
+            "annual_period": services.annual_period(year),
             "can_check": has_action(request.user, "inspections.check"),
         },
     )
