@@ -30,6 +30,7 @@ from .models import (
     Member,
     TargetCategory,
 )
+from .moves import move_household_rows
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
 HOUSEHOLD_FIELDS = ["head_name", "phone", "size", "group_name", "security_method", "note", "division_id"]
@@ -205,9 +206,7 @@ def household_update(*, actor: Any, household: Household, id_number: str | None 
         return household
     household.save()
     if before["division_id"] != household.division_id:
-        for model in (House, Member, HouseholdCategory):
-            model.objects.filter(household=household).update(division_id=household.division_id)
-        GradeRecord.objects.filter(house__household=household).update(division_id=household.division_id)
+        move_household_rows(household, household.division_id)
     event_record(
         actor=actor,
         action=Action.HOUSEHOLD_CHANGED,

@@ -247,3 +247,25 @@ def test_grade_cannot_go_back_to_unrated(yuyang, v1):
     with pytest.raises(DomainError) as info:
         services.house_grade(actor=yuyang, house=house, grade="U", graded_on=dt.date(2024, 2, 1), source="manual")
     assert "未鉴定" in info.value.errors["grade"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_moved_household_takes_every_scoped_row_with_it(yuyang, v1, v2):
+    """Checks, requests, findings and alerts follow the household (found by foreign keys, not a list)."""
+    from anju.inspections.models import AppraisalRequest, CheckRecord, HouseFinding
+    from anju.policy.models import Alert
+    from anju.testing import appraisals, campaigns
+
+    h = create(yuyang, v1)
+    house = services.house_create(actor=yuyang, household=h, structure="earth_cave")
+    round_ = campaigns.campaign(factories.YUYANG, year=dt.date.today().year)
+    campaigns.check(round_, h, findings=[{"house": house, "cracks": True}])
+    appraisals.request(house)
+    cat = TargetCategory.objects.get(code="dibao")
+    services.household_category_add(actor=yuyang, household=h, category=cat, certified_on=dt.date(2024, 1, 1))
+    assert Alert.objects.filter(household=h).exists()  # P7, refreshed on commit
+
+    services.household_update(actor=yuyang, household=h, division_code=v2.code)
+    for model in (CheckRecord, HouseFinding, AppraisalRequest, Alert):
+        codes = set(model.objects.values_list("division_id", flat=True))
+        assert codes == {v2.code}, model
