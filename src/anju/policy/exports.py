@@ -16,12 +16,9 @@ from django.utils.translation import gettext as _
 
 from anju.registry.models import Grade, Household, Structure
 
-from .rules.monitoring import REASONS
 from .selectors import monitoring_list, monitoring_reasons
 
 CHUNK = 2000
-STRUCTURES = dict(Structure.choices)
-GRADES = dict(Grade.choices)
 
 
 def _columns() -> list[tuple[str, int]]:
@@ -40,13 +37,23 @@ def _columns() -> list[tuple[str, int]]:
     ]
 
 
-def monitoring_row(number: int, household: Household) -> list[Any]:
-    """One spreadsheet row: the households' columns and every reason with what was found."""
+def _labels() -> dict[str, dict[str, str]]:
+    """Choice labels translated once per export, not once per cell."""
+    return {
+        "structure": {k: str(v) for k, v in Structure.choices},
+        "grade": {k: str(v) for k, v in Grade.choices},
+    }
+
+
+def monitoring_row(number: int, household: Household, labels: dict[str, dict[str, str]] | None = None) -> list[Any]:
+    """One spreadsheet row: the household's columns and every reason with what was found."""
+    labels = labels or _labels()
     division = household.division
     town = division.parent
     county = town.parent if town else None
     reasons = monitoring_reasons(household)
     houses = household.house_list
+    structures, grades = labels["structure"], labels["grade"]
     return [
         number,
         county.name if county else "",
@@ -55,9 +62,9 @@ def monitoring_row(number: int, household: Household) -> list[Any]:
         household.head_name,
         household.id_masked,
         "、".join(c.category.name for c in household.active_categories),
-        "、".join(str(STRUCTURES.get(h.structure, h.structure)) for h in houses),
-        "、".join(str(GRADES.get(h.grade, h.grade)) for h in houses),
-        "；".join(f"{REASONS.get(a.reason, a.reason)}：{a.message}" for a in reasons),
+        "、".join(structures.get(h.structure, h.structure) for h in houses),
+        "、".join(grades.get(h.grade, h.grade) for h in houses),
+        "；".join(a.message for a in reasons),  # each message names its reason (重点对象：…, B级房屋（土木）…)
         next((a.responsible_name for a in reasons if a.responsible_name), ""),
     ]
 
@@ -80,9 +87,10 @@ def monitoring_export(
         sheet.write_string(0, col, title, header)
     sheet.freeze_panes(1, 0)
     rows = 0
+    labels = _labels()
     for household in monitoring_list(actor=actor, filters=filters).iterator(chunk_size=CHUNK):
         rows += 1
-        for col, value in enumerate(monitoring_row(rows, household)):
+        for col, value in enumerate(monitoring_row(rows, household, labels)):
             if isinstance(value, int):
                 sheet.write_number(rows, col, value)
             else:

@@ -18,7 +18,6 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,24 +133,6 @@ def _resolve(pks: list[int], now: dt.datetime) -> None:
         Alert.objects.filter(pk__in=pks[start : start + BATCH]).update(status=AlertStatus.RESOLVED, resolved_at=now)
 
 
-@contextmanager
-def _large_cache():
-    """A full refresh on SQLite: a 256 MiB page cache while it runs (the default 2 MB thrashes the alert
-    table's indexes at a million rows), restored afterwards. As the demo loader does."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (previous,) = cursor.fetchone()
-        cursor.execute("PRAGMA cache_size = -262144")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
 def _analyze() -> None:
     """Fresh planner statistics after a large change. Without them SQLite guessed that `rule_id` and `status`
     narrow more than `household_id` and read every open P7 alert to prefetch one page's (0.3 s, not 1 ms)."""
@@ -184,7 +165,7 @@ def _existing(rule: Rule, context: Context) -> dict[tuple[str, int, str], tuple[
         "pk", "object_type", "object_id", "reason", "message", "due_on", "division_id", "household_id",
         "responsible_id", "responsible_name",
     )  # fmt: skip
-    for pk, object_type, object_id, reason, *state in rows.iterator(chunk_size=BATCH):
+    for pk, object_type, object_id, reason, *state in context.rows(rows):
         found[(intern(object_type), object_id, intern(reason))] = (pk, hash(tuple(state)))
     return found
 
@@ -293,15 +274,14 @@ def alerts_refresh(
         return report
 
     people = ResponsibilityMap()
-    with _large_cache():
-        for rule in rules:
-            if progress:
-                progress(rule, 0)
-            started = time.monotonic()
-            with transaction.atomic():
-                _begin()
-                report.rules[rule.id] = _refresh_rule(rule, context, people, now, progress)
-            report.rules[rule.id].seconds = time.monotonic() - started  # the commit included
+    for rule in rules:
+        if progress:
+            progress(rule, 0)
+        started = time.monotonic()
+        with transaction.atomic():
+            _begin()
+            report.rules[rule.id] = _refresh_rule(rule, context, people, now, progress)
+        report.rules[rule.id].seconds = time.monotonic() - started  # the commit included
     if report.opened + report.resolved >= ANALYZE_AFTER:
         _analyze()
     with transaction.atomic():

@@ -19,7 +19,6 @@ from .exports import monitoring_export as write_monitoring
 from .filters import AlertFilterForm, MonitoringFilterForm
 from .models import Alert
 from .rules import all_rules, rule_get
-from .rules.monitoring import REASONS
 
 PAGE_SIZE = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,7 +106,6 @@ def monitoring_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": _query(request),
             "counts": selectors.monitoring_counts(actor=request.user, filters=filters),
-            "reasons": REASONS,
         },
     )
 

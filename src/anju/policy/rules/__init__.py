@@ -35,7 +35,12 @@ class Context:
 
     def limit(self, qs: QuerySet, field: str = "household_id") -> QuerySet:
         """`qs` narrowed to the households of an incremental refresh (`field` leads to the household id)."""
-        return qs if self.household_ids is None else qs.filter(**{f"{field}__in": self.household_ids})
+        return qs if self.household_ids is None else qs.filter(**{f"{field}__in": sorted(self.household_ids)})
+
+    def rows(self, qs: QuerySet) -> Iterable[Any]:
+        """A full refresh streams (`iterator`, a server-side cursor on PostgreSQL); an incremental one fetches its
+        few rows in one round trip."""
+        return qs.iterator(chunk_size=CHUNK) if self.household_ids is None else qs
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from anju.inspections.models import Campaign, CampaignKind
 from anju.inspections.selectors import campaign_unchecked
 
-from . import CHUNK, Context, Finding, rule
+from . import Context, Finding, rule
 
 #: Annual campaigns that ended longer ago than this are history: their late households no longer alert.
 LOOKBACK = dt.timedelta(days=365)
@@ -41,7 +41,7 @@ def annual_check(context: Context) -> Iterator[Finding]:
         )
         reason = f"campaign:{campaign.pk}"
         late = context.limit(campaign_unchecked(campaign), "pk").order_by().values_list("pk", "division_id")
-        for pk, division in late.iterator(chunk_size=CHUNK):
+        for pk, division in context.rows(late):
             yield Finding(
                 object_type="registry.household",
                 object_id=pk,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from anju.inspections.models import AppraisalRequest, RequestStatus
 
-from . import CHUNK, Context, Finding, rule
+from . import Context, Finding, rule
 
 STATUS_LABELS = dict(RequestStatus.choices)
 
@@ -29,7 +29,7 @@ def appraisal_overdue(context: Context) -> Iterator[Finding]:
         ),
         "house__household_id",
     ).values_list("pk", "division_id", "house__household_id", "reported_on", "due_on", "status")
-    for pk, division, household, reported_on, due_on, status in requests.order_by().iterator(chunk_size=CHUNK):
+    for pk, division, household, reported_on, due_on, status in context.rows(requests.order_by()):
         yield Finding(
             object_type="inspections.appraisalrequest",
             object_id=pk,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from anju.inspections.models import HouseFinding, SiteHazard
 from anju.registry.models import EARTH_STRUCTURES, Grade, GradeRecord, House, HouseholdCategory, Structure
 
-from . import CHUNK, Context, Finding, rule
+from . import Context, Finding, rule
 
 RULE_ID = "P7.monitoring"
 
@@ -35,9 +35,9 @@ HAZARD_LABELS = dict(SiteHazard.choices)
 HOUSEHOLD = "registry.household"
 
 
-def _by_household(rows) -> Iterator[tuple[int, list[tuple]]]:
+def _by_household(context: Context, rows) -> Iterator[tuple[int, list[tuple]]]:
     """Rows ordered by household id (first column), grouped: (household id, [rows])."""
-    for household_id, group in itertools.groupby(rows.iterator(chunk_size=CHUNK), key=lambda row: row[0]):
+    for household_id, group in itertools.groupby(context.rows(rows), key=lambda row: row[0]):
         yield household_id, list(group)
 
 
@@ -60,7 +60,7 @@ def _categories(context: Context) -> Iterator[Finding]:
         .values_list("household_id", "division_id", "category__name")
     )
     template = _("重点对象：{names}")  # translated once per refresh, not once per household
-    for household_id, group in _by_household(rows):
+    for household_id, group in _by_household(context, rows):
         names = "、".join(dict.fromkeys(name for _h, _d, name in group))
         yield _finding(household_id, group[0][1], "category", template.format(names=names))
 
@@ -80,7 +80,7 @@ def _grade_b(context: Context) -> Iterator[Finding]:
             return "grade_b_earth", _("B级房屋（{structures}），土木、生土、窑洞优先关注").format(structures=labels)
         return "grade_b", _("B级房屋（{structures}）").format(structures=labels)
 
-    for household_id, group in _by_household(rows):
+    for household_id, group in _by_household(context, rows):
         structures = tuple(dict.fromkeys(structure for _h, _d, structure in group))
         reason, message = said.get(structures) or said.setdefault(structures, say(structures))
         yield _finding(household_id, group[0][1], reason, message)
@@ -99,7 +99,7 @@ def _reinforced(context: Context) -> Iterator[Finding]:
         .values_list("household_id", "division_id", "was", "was_on", "grade")
     )
     part, whole = _("曾于{was_on}鉴定为{was}级，现为{now}级"), _("房屋{details}（修缮加固后）")
-    for household_id, group in _by_household(rows):
+    for household_id, group in _by_household(context, rows):
         details = "；".join(part.format(was_on=was_on, was=was, now=now) for _h, _d, was, was_on, now in group)
         yield _finding(household_id, group[0][1], "reinforced", whole.format(details=details))
 
@@ -122,7 +122,7 @@ def _site_hazard(context: Context) -> Iterator[Finding]:
     )
     hazards = {code: str(label) for code, label in HAZARD_LABELS.items()}
     part, whole = _("{on}核查发现{hazard}"), _("场地隐患：{details}")
-    for household_id, group in _by_household(rows):
+    for household_id, group in _by_household(context, rows):
         details = dict.fromkeys(part.format(on=on, hazard=hazards.get(hazard, hazard)) for _h, _d, hazard, on in group)
         yield _finding(household_id, group[0][1], "site_hazard", whole.format(details="；".join(details)))
 

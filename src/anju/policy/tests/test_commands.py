@@ -83,7 +83,7 @@ def test_monitoring_export_reads_back(world, tmp_path):
     rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
     assert rows[0][:6] == ["序号", "县", "乡镇", "村", "户主姓名", "身份证号码"]
     assert [r[4] for r in rows[1:]] == [world[0].head_name, world[1].head_name]
-    assert rows[1][9].startswith("B级土木/生土/窑洞房屋") and rows[2][9].startswith("B级房屋")
+    assert rows[1][9] == "B级房屋（土木），土木、生土、窑洞优先关注" and rows[2][9] == "B级房屋（砖混）"
     run("monitoring", "export", "-o", str(target))
     assert len(CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()) == 4
     run("monitoring", "export", "--reason", "grade_b", "-o", str(target))

@@ -100,6 +100,15 @@ class AlertListViewTests(ViewTestCases.ListView):
         alert = self.in_scope[0]
         self.assertContains(self.page_of(), reverse("registry:household_detail", kwargs={"pk": alert.household_id}))
 
+    def test_overdue_request_links_to_the_request_page(self) -> None:
+        household = self.in_scope[0].household
+        request = overdue_request(household, dt.date(2026, 1, 5))
+        alerts_refresh(household_ids=[household.pk])
+        self.as_user("village")
+        response = self.page_of(rule="P8.appraisal_overdue")
+        self.assertContains(response, reverse("inspections:request_detail", kwargs={"pk": request.pk}))
+        self.assertContains(response, f"鉴定申请 #{request.pk}")
+
     def test_overdue_request_shows_days_late(self) -> None:
         household = self.in_scope[0].household
         reported = dt.date.today() - dt.timedelta(days=20)
@@ -282,7 +291,7 @@ class MonitoringExportViewTests(ScopeTestCase):
         self.assertIn("*", row[5])
         self.assertEqual(row[7], "土木")
         self.assertEqual(row[8], "B级")
-        self.assertTrue(row[9].startswith("B级土木/生土/窑洞房屋："), row[9])
+        self.assertEqual(row[9], "B级房屋（土木），土木、生土、窑洞优先关注")
         self.assertEqual(row[10], self.users["village"].get_full_name())
 
     def test_filters_apply_to_the_export(self) -> None:
