@@ -268,3 +268,29 @@ def test_a_failing_refresh_is_logged_not_raised(village, monkeypatch, caplog, dj
         alerts_refresh_on_commit(household_ids=[household.pk])
     assert len(callbacks) == 1
     assert "rule bug" in caplog.text
+
+
+# -- the whole loop: the other apps' services refresh their households on commit ---------------------------------
+
+
+def test_a_check_with_a_site_hazard_puts_the_household_on_the_list(village, django_capture_on_commit_callbacks):
+    household = factories.household(village)
+    house = factories.house(household)
+    campaign = campaigns.campaign(factories.YUYANG, year=2026)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.check(
+            campaign, household, checked_on=dt.date(2026, 4, 10), findings=[{"house": house, "site_hazard": "flood"}]
+        )
+    assert open_p7(household).get().reason == "site_hazard"
+
+
+def test_an_appraisal_grading_an_earth_house_b_puts_it_on_the_list(village, django_capture_on_commit_callbacks):
+    from anju.testing import appraisals
+
+    household = factories.household(village)
+    house = factories.house(household, structure="earth_wood")
+    specs = appraisals.all_a(house)
+    with django_capture_on_commit_callbacks(execute=True):
+        appraisals.appraisal(house, components={next(iter(specs)): "b"})
+    assert house.__class__.objects.get(pk=house.pk).grade == "B"
+    assert open_p7(household).get().reason == "grade_b_earth"
