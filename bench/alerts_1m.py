@@ -13,7 +13,8 @@ Usage (after `anju demo --households 1000000` and `anju migrate`):
 households (every household whose id is not a multiple of 10), one finding per house of each checked household
 (1 % of them with a site hazard), and 2,000 appraisal requests from suspected checks, half of them still open and
 overdue. Rows are written by COPY (PostgreSQL) or executemany (SQLite). `prepare --reset` removes what an earlier
-run wrote first. Throwaway: the data is for measuring, not for the demo.
+run wrote first; `remove` deletes it (and its P5/P8 alerts; the next refresh resolves what follows from it).
+Throwaway: the data is for measuring, not for the demo.
 """
 
 from __future__ import annotations
@@ -66,18 +67,31 @@ def _chunks(rows, size=CHUNK):
         yield batch
 
 
+def remove() -> bool:
+    """Delete what `prepare` wrote (the bench campaign, its checks, findings and requests, and their alerts)."""
+    old = Campaign.objects.filter(name=NAME)
+    if not old.exists():
+        return False
+    Alert.objects.filter(
+        rule_id="P5.annual_check", reason__in=[f"campaign:{pk}" for pk in old.values_list("pk", flat=True)]
+    ).delete()
+    requests = AppraisalRequest.objects.filter(check_record__campaign__in=old)
+    Alert.objects.filter(object_type="inspections.appraisalrequest", object_id__in=requests.values("pk")).delete()
+    requests.delete()
+    HouseFinding.objects.filter(check_record__campaign__in=old).delete()
+    CheckRecord.objects.filter(campaign__in=old).delete()
+    old.delete()
+    return True
+
+
 def prepare(reset: bool, requests: int) -> None:
     started = time.monotonic()
     checker = User.objects.filter(username="admin").first() or User.objects.order_by("id").first()
     with transaction.atomic(), bulk_session():
-        old = Campaign.objects.filter(name=NAME)
-        if old.exists():
+        if Campaign.objects.filter(name=NAME).exists():
             if not reset:
                 raise SystemExit("already prepared (use --reset to start again)")
-            AppraisalRequest.objects.filter(check_record__campaign__in=old).delete()
-            HouseFinding.objects.filter(check_record__campaign__in=old).delete()
-            CheckRecord.objects.filter(campaign__in=old).delete()
-            old.delete()
+            remove()
         campaign = Campaign.objects.create(
             name=NAME, kind=CampaignKind.ANNUAL, year=2026, starts_on=dt.date(2026, 3, 1),
             ends_on=dt.date(2026, 4, 30), division_id=CITY, note="bench/alerts_1m.py",
@@ -264,6 +278,7 @@ def main() -> None:
     sub.add_parser("pages").add_argument("--runs", type=int, default=3)
     sub.add_parser("explain")
     sub.add_parser("rules")
+    sub.add_parser("remove")
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.reset, args.requests)
@@ -273,6 +288,9 @@ def main() -> None:
         pages(args.runs)
     elif args.command == "rules":
         rules()
+    elif args.command == "remove":
+        with transaction.atomic():
+            print("removed" if remove() else "nothing to remove")
     else:
         explain()
 
