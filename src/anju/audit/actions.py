@@ -39,5 +39,6 @@ class Action(models.TextChoices):
     COMPONENT_CHANGED = "inspections.component.changed", _("修改鉴定构件")
     # policy
     ALERTS_REFRESHED = "policy.alerts.refreshed", _("刷新预警")
+    MONITORING_EXPORTED = "policy.monitoring.exported", _("导出动态监测对象名单")
     # demo
     DEMO_LOADED = "demo.data.loaded", _("生成演示数据")

@@ -14,6 +14,8 @@ from typing import IO, Any
 import xlsxwriter
 from django.utils.translation import gettext as _
 
+from anju.audit.actions import Action
+from anju.audit.services import event_record
 from anju.registry.models import Grade, Household, Structure
 
 from .selectors import monitoring_list, monitoring_reasons
@@ -102,4 +104,11 @@ def monitoring_export(
     sheet.autofilter(0, 0, max(rows, 1), len(columns) - 1)
     workbook.set_properties({"title": _("动态监测对象名单")})
     workbook.close()
+    # Names leave the system (IDs masked): who exported what is on record (PIPL).
+    event_record(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=Action.MONITORING_EXPORTED,
+        division_code=getattr(actor, "division_id", "") or "",
+        extra={"rows": rows, "filters": {k: str(v) for k, v in (filters or {}).items() if v}},
+    )
     return rows

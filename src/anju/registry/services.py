@@ -207,6 +207,7 @@ def household_update(*, actor: Any, household: Household, id_number: str | None 
     household.save()
     if before["division_id"] != household.division_id:
         move_household_rows(household, household.division_id)
+        alerts_refresh_on_commit(household_ids=[household.pk])  # the responsible person follows the village
     event_record(
         actor=actor,
         action=Action.HOUSEHOLD_CHANGED,

@@ -88,6 +88,10 @@ def test_monitoring_export_reads_back(world, tmp_path):
     assert len(CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()) == 4
     run("monitoring", "export", "--reason", "grade_b", "-o", str(target))
     assert len(CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()) == 2
+    # Every export of names is on record (PIPL).
+    from anju.audit.models import Event
+
+    assert Event.objects.filter(action="policy.monitoring.exported").count() == 3
 
 
 def test_monitoring_export_as_a_user_stays_in_scope(world, tmp_path):
