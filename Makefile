@@ -37,6 +37,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/anju migrate --noinput
 	$(BIN)/anju demo --households $(DEMO_HOUSEHOLDS) --seed 2021 --if-empty
+	$(BIN)/anju alerts refresh
 	@echo "安居演示站点：http://127.0.0.1:$(PORT)/  （Ctrl+C 停止）"
 	$(BIN)/waitress-serve --listen=127.0.0.1:$(PORT) --threads=8 anju.wsgi:application
 
