@@ -1,6 +1,7 @@
 """End to end in real Chromium: the county creates this year's annual check in one click (P5); a trained village
 worker records a check on a phone — household picked by search, checklist ticked, location from the phone, a
-photo — with the verdict "suspected", which reports the house for appraisal (P8); the county sees the progress."""
+photo — with the verdict "suspected", which reports the house for appraisal (P8); the county sees the progress,
+assigns a trained appraiser (P17), who grades the house C on a phone; the household page shows C with its history."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_annual_campaign_and_a_check_on_a_phone(live_server, new_page, screensho
     f.trained(f.user("cun_xinxi", village.code, "village_staff"))
     f.user("yy_admin", f.YUYANG, "county_manager")
     owner = f.household(village, head_name="白窑洞")
-    f.house(owner, structure="earth_cave")
+    house = f.house(owner, structure="earth_cave")
     f.household(village, head_name="李平房")
     base = live_server.url
     year = timezone.localdate().year
@@ -98,3 +99,33 @@ def test_annual_campaign_and_a_check_on_a_phone(live_server, new_page, screensho
     expect(page.locator("[data-stat=coverage]")).to_have_text("50.0%")
     expect(page.locator("#progress-chart svg")).to_have_count(1)
     screenshot(page, "campaign-progress")
+
+    # the county assigns the request this check opened to a trained appraiser (P8, P17) …
+    f.trained(f.user("yy_jianding", f.YUYANG, "appraiser"))
+    page.goto(f"{base}/requests/")
+    page.click("#request-table >> text=白窑洞")
+    page.click("text=指派鉴定人员")
+    options = page.locator("#id_appraiser option").all_inner_texts()
+    page.select_option("#id_appraiser", label=next(o for o in options if "yy_jianding" in o))
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("已指派")
+
+    # … who grades the cave C on a phone, and the household page shows C with its history
+    appraiser = new_page(viewport=PHONE)
+    _log_in(appraiser, base, "yy_jianding")
+    appraiser.goto(f"{base}/requests/mine/")
+    appraiser.click("text=开始鉴定")
+    for label in appraiser.locator("label[for$='_0'][for^='id_component_']").all():
+        label.click()
+    appraiser.click("label[for='id_component_cave_arch_2']")  # arch: c
+    expect(appraiser.locator("#computed-grade-value")).to_contain_text("C级")
+    appraiser.click("label[for='id_disaster_prevention_1']")
+    with appraiser.expect_navigation():
+        appraiser.click("main button[type=submit]")
+    expect(appraiser.locator("h1")).to_contain_text("C级")
+    appraiser.goto(f"{base}/households/{owner.pk}/")
+    card = appraiser.locator(f"#house-{house.pk}")
+    expect(card.locator(".badge").first).to_contain_text("C")
+    expect(card).to_contain_text("鉴定")
+    screenshot(appraiser, "household-after-check-and-appraisal")
