@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +30,11 @@ from anju.core import idnumber
 from anju.core.errors import ConflictError
 from anju.divisions.models import Division, Level
 from anju.divisions.services import division_load_base
+from anju.inspections.models import CheckRecord, HouseFinding
 from anju.registry.models import GradeRecord, GradeSource, House, Household, HouseholdCategory, TargetCategory
 
 from . import bulk, vocab
+from . import inspections as demo_inspections
 from .generator import DemoGenerator, HouseholdSpec, VillageRef, village_names
 
 CITY = "610800000000"
@@ -73,6 +76,14 @@ class DemoReport:
     grade_records: int = 0
     categories: int = 0
     digest: str = ""
+    campaign: str = ""
+    checks: int = 0
+    findings: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    checks_digest: str = ""
+    requests: dict[str, int] = field(default_factory=dict)
+    requests_digest: str = ""
+    alerts: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     existing: int = 0
 
@@ -331,6 +342,8 @@ def _write_chunk(
     now_db: object,
     layouts: dict[str, tuple[list[str], tuple]],
     digest: Any,
+    checks: demo_inspections.CheckPlan | None = None,
+    checks_digest: Any = None,
 ) -> tuple[int, int, int]:
     specs = chunk.specs
     first_household = bulk.reserve_ids(Household, len(specs))
@@ -344,12 +357,14 @@ def _write_chunk(
     grade_extra, cat_extra = layouts["grade"][1], layouts["category"][1]
     source = GradeSource.DEMO.value
     house_id = first_house
+    checked: list[tuple[int, HouseholdSpec, int]] = []
     for offset, (spec, id_hash, id_cipher, id_masked) in enumerate(
         zip(specs, chunk.hashes, chunk.ciphers, chunk.masks, strict=True)
     ):
         household_id = first_household + offset
         digest.update(spec.digest_line().encode())
         village = spec.village
+        checked.append((household_id, spec, house_id))
         households.append(
             (
                 household_id,
@@ -404,6 +419,8 @@ def _write_chunk(
     bulk.insert_rows(House, layouts["house"][0], houses)
     bulk.insert_rows(GradeRecord, layouts["grade"][0], grades)
     bulk.insert_rows(HouseholdCategory, layouts["category"][0], categories)
+    if checks is not None:
+        checks.write(checked, checks_digest)
     return len(houses), len(grades), len(categories)
 
 
@@ -444,6 +461,19 @@ def demo_households_load(
         "category": bulk.columns_for(HouseholdCategory, CATEGORY_FIELDS),
     }
     digest = hashlib.sha256()
+    checks_digest = hashlib.sha256()
+    users = list(User.objects.filter(username__in=[u.username for u in _demo_user_specs()]))
+    admin = next((u for u in users if u.username == "admin"), None)
+    campaign = demo_inspections.annual_campaign(admin, _city_code())
+    checks = None
+    if campaign is not None:
+        checks = demo_inspections.CheckPlan(
+            seed=seed,
+            campaign=campaign,
+            checkers=demo_inspections.field_users(users, "inspections.check"),
+            now_db=now_db,
+        )
+        report.campaign = campaign.name
     # A clash with real data makes the writer change the generator's state, so then no background thread.
     chunks = _chunks(generator, households, chunk_size, background=not check_real)
     with bulk.bulk_session(), closing(chunks):  # closing: stop the thread at once if a write fails
@@ -451,7 +481,13 @@ def demo_households_load(
             if check_real:
                 _avoid_real_ids(generator, chunk)
             houses, grades, categories = _write_chunk(
-                chunk, category_ids=category_ids, now_db=now_db, layouts=layouts, digest=digest
+                chunk,
+                category_ids=category_ids,
+                now_db=now_db,
+                layouts=layouts,
+                digest=digest,
+                checks=checks,
+                checks_digest=checks_digest,
             )
             report.households += len(chunk.specs)
             report.houses += houses
@@ -460,9 +496,13 @@ def demo_households_load(
             if progress:
                 progress(len(chunk.specs))
     # Fresh statistics, or the planner guesses a few hundred rows and picks slow plans for the first pages.
-    bulk.analyze([Household, House, GradeRecord, HouseholdCategory])
+    bulk.analyze([Household, House, GradeRecord, HouseholdCategory, CheckRecord, HouseFinding])
 
     report.digest = digest.hexdigest()
+    if checks is not None:
+        report.checks, report.findings = checks.checks, checks.findings
+        report.verdicts = dict(checks.verdicts)
+        report.checks_digest = checks_digest.hexdigest()
     event_record(
         actor=None,
         action=Action.DEMO_LOADED,
@@ -475,9 +515,39 @@ def demo_households_load(
             "categories": report.categories,
             "villages": len(villages),
             "sha256": report.digest,
+            "campaign_id": campaign.pk if campaign is not None else None,
+            "checks": report.checks,
+            "findings": report.findings,
+            "verdicts": report.verdicts,
+            "checks_sha256": report.checks_digest,
         },
     )
     return report
+
+
+def demo_loop(report: DemoReport, *, seed: int, users: list[User]) -> None:
+    """After the load: P8 requests, assignments and appraisals through their services, then a full alerts refresh.
+
+    Each service is its own (durable) transaction, so this runs after the households are committed.
+    """
+    from anju.policy.models import Alert, AlertStatus
+    from anju.policy.services import alerts_refresh
+
+    requests = demo_inspections.demo_requests(seed=seed, users=users)
+    report.requests = demo_inspections.request_counts()
+    report.requests_digest = hashlib.sha256("\n".join(requests.digest_lines).encode()).hexdigest()
+    alerts_refresh()
+    rows = Alert.objects.filter(status=AlertStatus.OPEN).values("rule_id").annotate(n=Count("id"))
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = row["rule_id"].split(".")[0]
+        counts[key] = counts.get(key, 0) + row["n"]
+    report.alerts = dict(sorted(counts.items()))
+
+
+def _demo_user_specs() -> list[DemoUser]:
+    village_user = demo_village_user()
+    return [*DEMO_USERS, *([village_user] if village_user else [])]
 
 
 def demo_run(
@@ -503,6 +573,8 @@ def demo_run(
         report = DemoReport(skipped=True, existing=existing)
     else:
         report = demo_households_load(households=households, seed=seed, chunk_size=chunk_size, progress=progress)
+        if report.households:
+            demo_loop(report, seed=seed, users=[user for user, _created in users])
     report.villages_created = villages
     report.users = users
     return report

@@ -22,6 +22,15 @@ from anju.core import idnumber
 from anju.demo import services
 from anju.demo.generator import BIRTH_DAYS, DemoGenerator, IdAllocator, VillageRef, allocate, village_names
 from anju.divisions.models import Division, Level
+from anju.inspections.models import (
+    Appraisal,
+    AppraisalComponent,
+    AppraisalRequest,
+    Campaign,
+    CheckRecord,
+    HouseFinding,
+)
+from anju.policy.models import Alert
 from anju.registry import services as registry
 from anju.registry.models import GradeRecord, House, Household, HouseholdCategory
 from anju.testing import factories
@@ -53,6 +62,13 @@ def data_digest() -> str:
 
 
 def wipe_households() -> None:
+    Alert.objects.all().delete()
+    AppraisalComponent.objects.all().delete()
+    Appraisal.objects.all().delete()
+    AppraisalRequest.objects.all().delete()
+    HouseFinding.objects.all().delete()
+    CheckRecord.objects.all().delete()
+    Campaign.objects.all().delete()
     GradeRecord.objects.all().delete()
     HouseholdCategory.objects.all().delete()
     House.objects.all().delete()
@@ -150,9 +166,10 @@ def test_rows_are_complete_and_plausible():
         assert h.group_name.endswith("组")
         assert h.division.level == Level.VILLAGE
         assert h.phone == "" or len(h.phone) in (11, 12)
-    records = dict(GradeRecord.objects.values_list("house_id", "grade"))
-    assert set(GradeRecord.objects.values_list("source", flat=True)) == {"demo"}
-    for house in House.objects.all():
+    records = dict(GradeRecord.objects.filter(source="demo").values_list("house_id", "grade"))
+    # the loaded grades are "demo"; the few appraisals of the demo's P8 requests add their own
+    assert set(GradeRecord.objects.values_list("source", flat=True)) <= {"demo", "appraisal"}
+    for house in House.objects.filter(appraisals__isnull=True):
         assert house.division_id == Household.objects.get(pk=house.household_id).division_id
         assert Decimal(30) <= house.floor_area <= Decimal(200)
         assert Decimal("107.2") <= house.longitude <= Decimal("111.3")
@@ -231,7 +248,7 @@ def test_audit_chain_verifies_and_the_load_is_one_event():
     assert event.actor is None and event.division_code == "610800000000"
     assert event.extra["households"] == 300
     assert event.extra["houses"] == House.objects.count()
-    assert event.extra["grade_records"] == GradeRecord.objects.count()
+    assert event.extra["grade_records"] == GradeRecord.objects.filter(source="demo").count()
     assert event.extra["categories"] == HouseholdCategory.objects.count()
     assert Event.objects.filter(action=Action.DEMO_LOADED).count() == 1
     assert Event.objects.filter(action=Action.DIVISIONS_IMPORTED, extra__source="demo").count() == 1
@@ -311,3 +328,72 @@ def test_a_failure_half_way_leaves_no_household(monkeypatch):
 def test_bad_arguments_are_refused_in_chinese():
     with pytest.raises(CommandError, match="不能为负数"):
         run("--households", "-1")
+
+
+def loop_digest() -> str:
+    """The checks and requests as a user sees them, independent of database ids."""
+    findings: dict[int, list] = {}
+    for row in HouseFinding.objects.values_list(
+        "check_record_id", "house__structure", "cracks", "tilt", "roof_leak", "site_hazard"
+    ):
+        findings.setdefault(row[0], []).append(row[1:])
+    lines = sorted(
+        f"{c.household.id_hash}|{c.checked_on}|{c.verdict}|{c.checker.username}|{sorted(findings.get(c.pk, []))}"
+        for c in CheckRecord.objects.select_related("household", "checker")
+    )
+    lines += sorted(
+        f"{r.house.household.id_hash}|{r.reported_on}|{r.status}|{r.reported_by.username}|"
+        f"{getattr(getattr(r, 'appraisal', None), 'final_grade', '')}"
+        for r in AppraisalRequest.objects.select_related("house__household", "reported_by")
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def test_the_inspection_loop_is_on_the_demo_data():
+    out = run("--households", "1500", "--seed", "11")
+    today = dt.date.today()
+    campaign = Campaign.objects.get(kind="annual", year=today.year)
+    assert campaign.division_id == services.CITY
+    checks = CheckRecord.objects.filter(campaign=campaign)
+    coverage = checks.count() / Household.objects.count()
+    assert 0.89 < coverage < 0.95
+    assert all(
+        campaign.starts_on <= d <= min(campaign.ends_on, today) for d in checks.values_list("checked_on", flat=True)
+    )
+    verdicts = Counter(checks.values_list("verdict", flat=True))
+    assert verdicts["no_danger"] > 0.85 * checks.count()
+    assert 0 < verdicts["suspected"] < 0.05 * checks.count()
+    assert 0 < verdicts["needs_repair"] < 0.08 * checks.count()
+    assert (
+        HouseFinding.objects.filter(check_record__campaign=campaign).count()
+        == House.objects.filter(household__checks__campaign=campaign).count()
+    )
+    assert not checks.filter(verdict="no_danger", findings__cracks=True).exists()
+    assert HouseFinding.objects.exclude(site_hazard="").exists()
+
+    statuses = Counter(AppraisalRequest.objects.values_list("status", flat=True))
+    assert statuses["open"] and statuses["assigned"] and statuses["done"]
+    assert AppraisalRequest.objects.filter(division__code__startswith="610802").count() >= 10
+    assert AppraisalRequest.objects.filter(division__code__startswith="610802102").count() >= 3
+    assert AppraisalRequest.objects.filter(status="open", due_on__lt=today).exists()
+    assert AppraisalRequest.objects.filter(status="assigned", appraiser__username="yuyang_jianding").exists()
+    appraisal = Appraisal.objects.filter(final_grade__in=["C", "D"]).first()
+    assert appraisal is not None
+    assert GradeRecord.objects.filter(house=appraisal.house, source="appraisal", grade=appraisal.final_grade).exists()
+    assert Appraisal.objects.filter(flagged_for_review=True).exclude(override_reason="").count() == 1
+
+    rules = {rule.split(".")[0] for rule in Alert.objects.filter(status="open").values_list("rule_id", flat=True)}
+    assert {"P5", "P7", "P8"} <= rules
+    assert chain_verify() is None
+    assert loaded_event().extra["checks"] == checks.count()
+    assert "核查批次" in out and "鉴定申请" in out and "预警" in out
+
+    first, first_sha = loop_digest(), loaded_event().extra["checks_sha256"]
+    wipe_households()
+    run("--households", "1500", "--seed", "11")
+    assert loop_digest() == first
+    assert loaded_event().extra["checks_sha256"] == first_sha
+
+    count = CheckRecord.objects.count()
+    run("--households", "1500", "--if-empty")
+    assert CheckRecord.objects.count() == count

@@ -91,7 +91,43 @@ class Command(AnjuCommand):
                 )
             )
             self.stdout.write(_("数据摘要 SHA-256：{digest}").format(digest=report.digest))
+            self._print_loop(report)
         self._print_users(report.users)
+
+    def _print_loop(self, report: Any) -> None:
+        if report.campaign:
+            verdicts = report.verdicts
+            self.stdout.write(
+                _(
+                    "核查批次「{campaign}」：核查记录 {checks} 条"
+                    "（未发现隐患 {ok}、需维修 {repair}、疑似危房 {suspected}），"
+                    "房屋核查情况 {findings} 条"
+                ).format(
+                    campaign=report.campaign,
+                    checks=report.checks,
+                    ok=verdicts.get("no_danger", 0),
+                    repair=verdicts.get("needs_repair", 0),
+                    suspected=verdicts.get("suspected", 0),
+                    findings=report.findings,
+                )
+            )
+        if report.requests:
+            r = report.requests
+            self.stdout.write(
+                _(
+                    "鉴定申请：待指派 {open} 件、已指派 {assigned} 件、已鉴定 {done} 件；鉴定记录 {appraisals} 份"
+                ).format(
+                    open=r.get("open", 0),
+                    assigned=r.get("assigned", 0),
+                    done=r.get("done", 0),
+                    appraisals=r.get("appraisals", 0),
+                )
+            )
+        if report.alerts:
+            parts = "、".join(f"{rule} {count}" for rule, count in report.alerts.items())
+            self.stdout.write(
+                _("预警已刷新：未处理预警 {total} 条（{parts}）").format(total=sum(report.alerts.values()), parts=parts)
+            )
 
     def _print_users(self, users: list) -> None:
         rows = [(_("用户名"), _("角色"), _("所属区划"), "")]
