@@ -63,7 +63,8 @@ def test_report_assign_appraise(live_server, new_page, screenshot):
     page = new_page(viewport={"width": 375, "height": 740})
     _log_in(page, base, "yy_jianding")
     page.goto(f"{base}/requests/mine/")
-    page.click("text=开始鉴定")
+    with page.expect_navigation():
+        page.click("text=开始鉴定")
     for label in page.locator("label[for$='_0'][for^='id_component_']").all():
         label.click()  # every component: a
     expect(page.locator("#computed-grade-value")).to_contain_text("A级")

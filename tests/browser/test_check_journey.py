@@ -115,9 +115,11 @@ def test_annual_campaign_and_a_check_on_a_phone(live_server, new_page, screensho
     appraiser = new_page(viewport=PHONE)
     _log_in(appraiser, base, "yy_jianding")
     appraiser.goto(f"{base}/requests/mine/")
-    appraiser.click("text=开始鉴定")
+    with appraiser.expect_navigation():
+        appraiser.click("text=开始鉴定")
     for label in appraiser.locator("label[for$='_0'][for^='id_component_']").all():
         label.click()
+    expect(appraiser.locator("#computed-grade-value")).to_contain_text("A级")
     appraiser.click("label[for='id_component_cave_arch_2']")  # arch: c
     expect(appraiser.locator("#computed-grade-value")).to_contain_text("C级")
     appraiser.click("label[for='id_disaster_prevention_1']")
