@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import require_action
+from anju.web.forms import paginate
 
 from . import selectors
 from .exports import monitoring_export as write_monitoring
@@ -36,21 +36,13 @@ def object_url(alert: Alert) -> str | None:
     return None
 
 
-def _query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def _alerts(request: HttpRequest, *, mine: bool) -> HttpResponse:
     require_action(request.user, "policy.view")
     form = AlertFilterForm(request.GET or None, actor=request.user)
     filters = dict(form.cleaned_data) if form.is_valid() else {}
     if mine:
         filters["responsible"] = "me"
-    page = Paginator(selectors.alert_list(actor=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, query = paginate(request, selectors.alert_list(actor=request.user, filters=filters), PAGE_SIZE)
     today = timezone.localdate()
     for alert in page.object_list:
         alert.link = object_url(alert)
@@ -65,11 +57,11 @@ def _alerts(request: HttpRequest, *, mine: bool) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query(request),
+            "query": query,
             "summary": summary,
             "rules": all_rules(),
             "mine": mine,
-            "filtered": bool(_query(request)),
+            "filtered": bool(query),
             "today": today,
             "list_url": reverse("policy:alert_mine" if mine else "policy:alert_list"),
         },
@@ -92,9 +84,7 @@ def monitoring_list(request: HttpRequest) -> HttpResponse:
     require_action(request.user, "policy.view")
     form = MonitoringFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.monitoring_list(actor=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, query = paginate(request, selectors.monitoring_list(actor=request.user, filters=filters), PAGE_SIZE)
     for household in page.object_list:
         household.reasons = selectors.monitoring_reasons(household)
     template = "policy/_monitoring_rows.html" if request.htmx else "policy/monitoring_list.html"
@@ -104,7 +94,7 @@ def monitoring_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query(request),
+            "query": query,
             "counts": selectors.monitoring_counts(actor=request.user, filters=filters),
         },
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
-from anju.web.forms import add_domain_error
+from anju.web.forms import add_domain_error, paginate
 
 from . import selectors, services
 from .filters import HouseholdFilterForm
@@ -29,9 +28,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     form = HouseholdFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.household_list(actor=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, queryset, PAGE_SIZE)
     template = "registry/_household_rows.html" if request.htmx else "registry/household_list.html"
     return render(
         request,
@@ -39,7 +36,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_add": has_action(request.user, "registry.add"),
         },
     )

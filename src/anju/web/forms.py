@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from anju.core.errors import DomainError
@@ -11,11 +15,17 @@ FIELD_ALIASES = {"division": "division_code", "division_id": "division_code"}
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    if not exc.errors:
-        form.add_error(None, exc.message)
+    """The service's errors next to their fields; a rule about something not on the form (the checker's P17
+    training, the year of an annual check) shows the service's full message at the top."""
+    off_form = not exc.errors
     for field, message in exc.errors.items():
         field = FIELD_ALIASES.get(field, field)
-        form.add_error(field if field in form.fields else None, message)
+        if field in form.fields:
+            form.add_error(field, message)
+        else:
+            off_form = True
+    if off_form:
+        form.add_error(None, exc.message)
 
 
 def style_form(form: forms.BaseForm) -> None:
@@ -29,3 +39,11 @@ def style_form(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select")
         else:
             widget.attrs.setdefault("class", "form-control")
+
+
+def paginate(request: HttpRequest, queryset: Any, size: int) -> tuple[Page, str]:
+    """The requested page of a list, and the query string without `page` for the pager's links."""
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()

@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -18,7 +17,7 @@ from anju.accounts.models import User
 from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
 from anju.registry.models import House, Structure
-from anju.web.forms import add_domain_error
+from anju.web.forms import add_domain_error, paginate
 
 from .. import selectors_appraisals as selectors
 from ..filters_appraisals import AppraisalFilterForm, RequestFilterForm
@@ -28,13 +27,6 @@ from ..reports import appraisal_report_pdf
 from ..services import appraisals as services
 
 PAGE_SIZE = 30
-
-
-def _page(request: HttpRequest, queryset) -> tuple:
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
 
 
 def _refused(form, exc: DomainError) -> None:
@@ -67,7 +59,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     form = RequestFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    page, query = _page(request, selectors.request_list(actor=request.user, filters=filters, today=today))
+    page, query = paginate(request, selectors.request_list(actor=request.user, filters=filters, today=today), PAGE_SIZE)
     _with_days_left(page.object_list, today)
     context = {
         "form": form,
@@ -86,7 +78,7 @@ def request_mine(request: HttpRequest) -> HttpResponse:
     """The appraiser's queue ("我的鉴定任务")."""
     require_action(request.user, "inspections.appraise")
     today = dt.date.today()
-    page, query = _page(request, selectors.request_queue(actor=request.user))
+    page, query = paginate(request, selectors.request_queue(actor=request.user), PAGE_SIZE)
     _with_days_left(page.object_list, today)
     return render(
         request,
@@ -186,7 +178,7 @@ def appraisal_list(request: HttpRequest) -> HttpResponse:
     require_action(request.user, "inspections.view")
     form = AppraisalFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    page, query = _page(request, selectors.appraisal_list(actor=request.user, filters=filters))
+    page, query = paginate(request, selectors.appraisal_list(actor=request.user, filters=filters), PAGE_SIZE)
     template = "inspections/_appraisal_rows.html" if request.htmx else "inspections/appraisal_list.html"
     return render(request, template, {"form": form, "page": page, "query": query, "title": _("鉴定记录")})
 
@@ -195,7 +187,7 @@ def appraisal_list(request: HttpRequest) -> HttpResponse:
 def appraisal_review_list(request: HttpRequest) -> HttpResponse:
     """Appraisals whose final grade differs from the computed one, waiting for the county's review."""
     require_action(request.user, "inspections.review")
-    page, query = _page(request, selectors.appraisal_list(actor=request.user, filters={"flagged": "1"}))
+    page, query = paginate(request, selectors.appraisal_list(actor=request.user, filters={"flagged": "1"}), PAGE_SIZE)
     return render(
         request,
         "inspections/appraisal_review_list.html",

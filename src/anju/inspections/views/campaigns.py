@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,7 +16,7 @@ from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
 from anju.core.scope import in_scope
 from anju.divisions.selectors import division_path
-from anju.web.forms import FIELD_ALIASES, add_domain_error
+from anju.web.forms import add_domain_error, paginate
 
 from .. import selectors
 from ..forms_campaigns import CampaignEditForm, CampaignFilterForm, CampaignForm
@@ -27,15 +24,6 @@ from ..models import Campaign, CampaignKind
 from ..services import campaigns as services
 
 PAGE_SIZE = 30
-
-
-def show_domain_error(form: Any, exc: DomainError) -> None:
-    """The service's errors next to their fields; a rule about something not on the form (e.g. the checker's P17
-    training, or the year of an annual check) shows its full message at the top."""
-    known = {f: m for f, m in exc.errors.items() if FIELD_ALIASES.get(f, f) in form.fields}
-    add_domain_error(form, DomainError(exc.message, errors=known))
-    if known and len(known) < len(exc.errors):
-        form.add_error(None, exc.message)
 
 
 def _can_change(user, campaign: Campaign) -> bool:
@@ -48,9 +36,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.campaign_list(actor=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, queryset, PAGE_SIZE)
     year = timezone.localdate().year
     can_manage = has_action(request.user, "inspections.manage") and bool(request.user.division_id)
     has_annual = (
@@ -63,7 +49,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_manage": can_manage,
             "offer_annual": can_manage and not has_annual,
             "year": year,
@@ -95,7 +81,7 @@ def campaign_add(request: HttpRequest) -> HttpResponse:
         try:
             campaign = services.campaign_create(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            show_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("已创建「{name}」。").format(name=campaign.name))
             return redirect("inspections:campaign_detail", pk=campaign.pk)
@@ -114,7 +100,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.campaign_update(actor=request.user, campaign=campaign, **form.cleaned_data)
         except DomainError as exc:
-            show_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("已保存修改。"))
             return redirect("inspections:campaign_detail", pk=campaign.pk)
@@ -173,9 +159,7 @@ def campaign_unchecked(request: HttpRequest, pk: int) -> HttpResponse:
     division = selectors.progress_division(actor=request.user, campaign=campaign, code=request.GET.get("division"))
     q = (request.GET.get("q") or "").strip()[:40]
     queryset = selectors.campaign_unchecked_list(actor=request.user, campaign=campaign, division=division, q=q)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, queryset, PAGE_SIZE)
     return render(
         request,
         "inspections/campaign_unchecked.html",
@@ -185,7 +169,7 @@ def campaign_unchecked(request: HttpRequest, pk: int) -> HttpResponse:
             "path": _breadcrumbs(request, campaign, division),
             "page": page,
             "q": q,
-            "query": query.urlencode(),
+            "query": query,
             "ended": timezone.localdate() > campaign.ends_on,
             "can_check": has_action(request.user, "inspections.check"),
         },

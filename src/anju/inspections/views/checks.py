@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -18,12 +17,12 @@ from PIL import Image, ImageOps
 from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
 from anju.registry.models import Household
+from anju.web.forms import add_domain_error, paginate
 
 from .. import selectors
 from ..forms_checks import CheckFilterForm, CheckForm, finding_forms
 from ..models import Campaign, CheckRecord
 from ..services import checks as services
-from .campaigns import show_domain_error
 
 PAGE_SIZE = 30
 SEARCH_LIMIT = 20
@@ -37,9 +36,7 @@ def check_list(request: HttpRequest) -> HttpResponse:
     form = CheckFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.check_list(actor=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, queryset, PAGE_SIZE)
     template = "inspections/_check_rows.html" if request.htmx else "inspections/check_list.html"
     return render(
         request,
@@ -47,7 +44,7 @@ def check_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_check": has_action(request.user, "inspections.check"),
         },
     )
@@ -108,7 +105,7 @@ def check_add(request: HttpRequest) -> HttpResponse:
                     photos=data["photos"],
                 )
             except DomainError as exc:
-                show_domain_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request,
@@ -186,7 +183,7 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 photos=data["photos"],
             )
         except DomainError as exc:
-            show_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("已保存修改。"))
             return redirect("inspections:check_detail", pk=check.pk)
