@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("anju.registry.urls")),
     path("", include("anju.inspections.urls")),
+    path("", include("anju.cases.urls")),
     path("", include("anju.policy.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -23,9 +23,11 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", _("部门用户")
 
 
-READ = {"divisions.view", "registry.view", "inspections.view", "policy.view"}
+READ = {"divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view"}
 REGISTRY_WRITE = {"registry.add", "registry.change"}
 FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
+CASE_FIELD_WORK = {"cases.open", "cases.apply"}  # open ledger cases; the household's application, consent, photos
+CASE_COUNTY_WORK = {"cases.manage", "cases.visit"}  # plan, design, builder, works, acceptance, close-out
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -35,8 +37,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {
             "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
-            "policy.refresh",
+            "policy.refresh", "cases.configure",
         }
+        | CASE_FIELD_WORK
+        | CASE_COUNTY_WORK
     ),
     Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view"}),
     Role.COUNTY_MANAGER: frozenset(
@@ -45,12 +49,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | FIELD_WORK
         | {
             "registry.view_id", "divisions.import", "audit.view", "accounts.train",
-            "inspections.manage", "inspections.assign", "inspections.review",
+            "inspections.manage", "inspections.assign", "inspections.review", "cases.sign",
         }
+        | CASE_FIELD_WORK
+        | CASE_COUNTY_WORK
     ),
     Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
-    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | {"registry.view_id"}),
-    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK),
+    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign"}),
+    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"cases.sign"}),
     Role.DEPARTMENT: frozenset(READ),
 }  # fmt: skip
 

@@ -58,6 +58,7 @@ class GradeSource(models.TextChoices):
     IMPORT = "import", _("导入")
     MANUAL = "manual", _("手工录入")
     DEMO = "demo", _("演示数据")
+    ACCEPTANCE = "acceptance", _("竣工验收")
 
 
 class Department(models.TextChoices):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "anju.accounts",
     "anju.registry",
     "anju.inspections",
+    "anju.cases",
     "anju.policy",
     "anju.exchange",
     "anju.demo",

@@ -24,17 +24,24 @@ ACTIONS = [
     "inspections.review",
     "policy.view",
     "policy.refresh",
+    "cases.view",
+    "cases.open",
+    "cases.apply",
+    "cases.manage",
+    "cases.visit",
+    "cases.sign",
+    "cases.configure",
 ]
 # Columns in ACTIONS order; Y = allowed.
 EXPECTED = {
-    #                      div    reg        vid aud acc    insp                   pol
-    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y",
-    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .",
-    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .",
-    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .",
-    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .",
-    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .",
-    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .",
+    #                      div    reg        vid aud acc    insp                   pol   cases: v o a m vi s c
+    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y  Y Y Y Y Y . Y",
+    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .  Y . . . . . .",
+    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .  Y Y Y Y Y Y .",
+    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .  Y . . . . . .",
+    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .",
+    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .",
+    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .  Y . . . . . .",
 }  # fmt: skip
 
 

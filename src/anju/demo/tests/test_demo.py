@@ -18,6 +18,15 @@ from anju.accounts.models import User
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.audit.services import chain_verify
+from anju.cases.models import (
+    Case,
+    CasePhoto,
+    Renovation,
+    SignOff,
+    SiteVisit,
+    SubsidyPayment,
+    TransitionalHousing,
+)
 from anju.core import idnumber
 from anju.demo import services
 from anju.demo.generator import BIRTH_DAYS, DemoGenerator, IdAllocator, VillageRef, allocate, village_names
@@ -63,6 +72,8 @@ def data_digest() -> str:
 
 def wipe_households() -> None:
     Alert.objects.all().delete()
+    for model in (SignOff, SiteVisit, CasePhoto, TransitionalHousing, SubsidyPayment, Renovation, Case):
+        model.objects.all().delete()
     AppraisalComponent.objects.all().delete()
     Appraisal.objects.all().delete()
     AppraisalRequest.objects.all().delete()

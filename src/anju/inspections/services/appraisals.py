@@ -20,6 +20,7 @@ from anju.accounts.permissions import Role, has_action, require_action
 from anju.accounts.training import require_trained
 from anju.audit.actions import Action
 from anju.audit.services import diff, event_record
+from anju.cases.services.cases import case_on_appraisal
 from anju.core.errors import ActionNotAllowed, ConflictError, DomainError, ScopeError
 from anju.core.scope import in_scope
 from anju.policy.services import alerts_refresh_on_commit
@@ -181,6 +182,24 @@ def request_open_from_check(*, actor: Any, check: CheckRecord, house: House, des
         reported_on=min(check.checked_on, dt.date.today()),
         source=RequestSource.CHECK,
         check=check,
+    )
+
+
+@transaction.atomic
+def request_open_for_case(*, actor: Any, house: House, description: str) -> AppraisalRequest:
+    """P1, P8: a ledger case has its house appraised (逐户鉴定). The case service holds the authority
+    (`cases.open`); a request already open for the house is joined, not doubled."""
+    House.objects.select_for_update().filter(pk=house.pk).first()
+    existing = _open_request_for(house)
+    if existing is not None:
+        return existing
+    return _open(
+        actor=actor,
+        house=house,
+        description=description,
+        reported_on=dt.date.today(),
+        source=RequestSource.REPORT,
+        check=None,
     )
 
 
@@ -439,6 +458,7 @@ def appraisal_record(
     )
     for upload in photos:
         _photo_add(actor=actor, appraisal=appraisal, upload=upload)
+    case_on_appraisal(actor=actor, appraisal=appraisal)
     alerts_refresh_on_commit(household_ids=[house.household_id])
     return appraisal
 

@@ -141,7 +141,7 @@ def photo_facts(file: Any, *, field: str = "photos") -> PhotoFacts:
     return PhotoFacts(sha256, FORMATS[kind], _taken_at(exif_ifd), latitude, longitude)
 
 
-def _stored_name(facts: PhotoFacts, file: Any) -> str:
+def stored_name(facts: PhotoFacts, file: Any) -> str:
     name = f"photos/{facts.sha256[:2]}/{facts.sha256}.{facts.extension}"
     if not default_storage.exists(name):
         file.seek(0)
@@ -169,7 +169,7 @@ def store_photo(
         check_record=check,
         appraisal=appraisal,
         house=house,
-        file=_stored_name(facts, file),
+        file=stored_name(facts, file),
         sha256=facts.sha256,
         taken_at=facts.taken_at,
         latitude=facts.latitude,

@@ -1,0 +1,406 @@
+"""Opening a case, settling it by appraisal, and its end moves: made safe by other means, cancelled, closed.
+
+States and moves (DESIGN.md "Domain rules"): 登记 → 待鉴定 → 已鉴定 → (A/B: 销号 as safe) or 已纳入计划 → 施工中
+→ 已竣工 → 已验收 → 已销号, or 保障安全 → 已销号. Plan and works are in `renovation.py`, the four sign-offs in
+`signoffs.py`. Every move locks the case row first, so of two people moving one case only one succeeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from anju.audit.actions import Action
+from anju.core.errors import ConflictError
+from anju.inspections.models import Appraisal, AppraisalRequest, CampaignKind, RequestSource, RequestStatus
+from anju.policy.deadlines import completion_deadline
+from anju.policy.responsibility import ResponsibilityMap
+from anju.registry.models import DANGEROUS_GRADES, Grade, House, Household, HouseholdCategory, SecurityMethod
+
+from ..models import Case, CaseOutcome, CaseSource, CaseState, HouseholdType, SecureMeans
+from ._common import check_date, invalid, lock, record, require, require_state, text
+from .signoffs import missing_signoffs
+
+PROBLEM_LIST_TYPES = (
+    HouseholdType.UNSTABLE,
+    HouseholdType.EDGE,
+    HouseholdType.SUDDEN_HARDSHIP,
+    HouseholdType.OTHER_REGISTERED,
+)
+SECURE_TO_REGISTRY = {
+    SecureMeans.PUBLIC_RENTAL: SecurityMethod.PUBLIC_RENTAL,
+    SecureMeans.RELATIVES: SecurityMethod.RELATIVES,
+    SecureMeans.RENTED: SecurityMethod.RENTED,
+    SecureMeans.IDLE_HOUSE: SecurityMethod.OTHER,
+    SecureMeans.OTHER: SecurityMethod.OTHER,
+}
+DEFAULT_MEASURES = {
+    Grade.C: gettext_lazy("局部危房：按规定修缮加固，消除危险点"),
+    Grade.D: gettext_lazy("整幢危房：拆除重建或选址新建，或通过其他方式保障住房安全"),
+}
+
+
+def _categories(household: Household) -> list[str]:
+    return list(
+        HouseholdCategory.objects.filter(household=household, ended_on__isnull=True)
+        .order_by("category__sort_order")
+        .values_list("category__name", flat=True)
+    )
+
+
+def _responsible(code: str) -> tuple[Any, str]:
+    """P18: who answers for the case — the responsible person of its village (until the chain, issue 6)."""
+    person = ResponsibilityMap([code]).for_code(code)
+    return person.user_id, person.name
+
+
+def _settle(case: Case, appraisal: Appraisal) -> dict[str, Any]:
+    """Record the appraisal that settles the case; a dangerous grade starts the P19 deadline."""
+    case.appraisal, case.grade, case.appraised_on = appraisal, appraisal.final_grade, appraisal.appraised_on
+    case.due_on = completion_deadline(appraisal.appraised_on) if appraisal.final_grade in DANGEROUS_GRADES else None
+    if not case.measures and appraisal.final_grade in DEFAULT_MEASURES:
+        case.measures = str(DEFAULT_MEASURES[appraisal.final_grade])
+    case.state = CaseState.APPRAISED
+    return {
+        "state": case.state,
+        "appraisal": appraisal.pk,
+        "grade": case.grade,
+        "appraised_on": case.appraised_on,
+        "due_on": case.due_on,
+    }
+
+
+@transaction.atomic(durable=True)
+def case_open(
+    *,
+    actor: Any,
+    household: Household,
+    source: str,
+    description: str,
+    house: House | None = None,
+    household_type: str = "",
+    measures: str = "",
+    opened_on: dt.date | None = None,
+    transferred_on: dt.date | None = None,
+    source_ref: str = "",
+) -> Case:
+    """P19: every housing-safety problem found goes into the ledger. A problem list item (P1) carries the
+    household type the rural-revitalisation department gave it and the date it was transferred."""
+    require(actor, "cases.open", household.division_id, "household")
+    opened_on = opened_on or dt.date.today()
+    description = text(description, 1000)
+    errors = check_date(opened_on, "opened_on", _("登记日期"))
+    if source not in CaseSource.values:
+        errors["source"] = _("请选择问题来源")
+    if not description:
+        errors["description"] = _("请填写问题描述")
+    if house is not None and house.household_id != household.pk:
+        errors["house"] = _("该房屋不属于此农户")
+    if source == CaseSource.PROBLEM_LIST:
+        if household_type not in PROBLEM_LIST_TYPES:
+            errors["household_type"] = _(
+                "问题清单须注明户类型（脱贫不稳定户、边缘易致贫户、突发严重困难户、其他建档立卡户）"
+            )
+        errors |= check_date(transferred_on, "transferred_on", _("移交日期"))
+    elif household_type and household_type not in HouseholdType.values:
+        errors["household_type"] = _("户类型无效")
+    if errors:
+        raise invalid(errors)
+    categories = _categories(household)
+    if not household_type:
+        household_type = HouseholdType.KEY_TARGET if categories else HouseholdType.GENERAL
+    if house is not None:
+        House.objects.select_for_update().filter(pk=house.pk).first()  # two openings of one house take turns
+        existing = Case.objects.filter(house=house).exclude(state__in=[CaseState.CLOSED, CaseState.CANCELLED]).first()
+        if existing is not None:
+            message = _("该房屋已有未销号的台账#{id}（{state}），请在原台账中处理").format(
+                id=existing.pk, state=existing.get_state_display()
+            )
+            raise ConflictError(message, errors={"house": message})
+    responsible_id, responsible_name = _responsible(household.division_id)
+    case = Case.objects.create(
+        division_id=household.division_id,
+        household=household,
+        house=house,
+        source=source,
+        source_ref=text(source_ref, 100),
+        household_type=household_type,
+        categories=categories,
+        description=description,
+        measures=text(measures, 1000),
+        opened_on=opened_on,
+        transferred_on=transferred_on,
+        opened_by=actor if getattr(actor, "pk", None) else None,
+        responsible_id=responsible_id,
+        responsible_name=responsible_name,
+    )
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_OPENED,
+        moved=False,
+        after={
+            "household": household.pk,
+            "house": house.pk if house else None,
+            "source": source,
+            "household_type": household_type,
+            "description": description,
+            "measures": case.measures,
+            "opened_on": opened_on,
+            "transferred_on": transferred_on,
+            "state": case.state,
+        },
+    )
+
+
+@transaction.atomic(durable=True)
+def case_update(*, actor: Any, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+    """Change the description or the measures (整改措施) of an open case."""
+    require(actor, "cases.open", case.division_id)
+    case = lock(case, expected_version)
+    require_state(case, [s for s in CaseState.values if s not in (CaseState.CLOSED, CaseState.CANCELLED)], _("修改"))
+    unknown = set(changes) - {"description", "measures"}
+    if unknown:
+        raise invalid({k: _("不能在此修改") for k in unknown})
+    before = {k: getattr(case, k) for k in changes}
+    for field, value in changes.items():
+        setattr(case, field, text(value, 1000))
+    if "description" in changes and not case.description:
+        raise invalid({"description": _("请填写问题描述")})
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_CHANGED,
+        before=before,
+        after={k: getattr(case, k) for k in changes},
+        fields=list(changes),
+    )
+
+
+@transaction.atomic(durable=True)
+def case_request_appraisal(
+    *, actor: Any, case: Case, description: str = "", expected_version: int | None = None
+) -> Case:
+    """P1, P8: the county has the house appraised (逐户鉴定). Opens an appraisal request for the case's house,
+    or joins the one already open."""
+    from anju.inspections.services.appraisals import request_open_for_case
+
+    require(actor, "cases.open", case.division_id)
+    case = lock(case, expected_version)
+    require_state(case, [CaseState.REGISTERED], _("申请鉴定"))
+    if case.house_id is None:
+        raise invalid({"house": _("请先登记该户的房屋，再申请鉴定")}, _("台账未关联房屋，不能申请鉴定"))
+    request = request_open_for_case(
+        actor=actor, house=case.house, description=text(description, 1000) or case.description
+    )
+    case.appraisal_request, case.state = request, CaseState.AWAITING_APPRAISAL
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_APPRAISAL_REQUESTED,
+        before={"state": CaseState.REGISTERED},
+        after={"state": case.state, "appraisal_request": request.pk, "due_on": request.due_on},
+        fields=["appraisal_request", "state"],
+    )
+
+
+@transaction.atomic(durable=True)
+def case_use_appraisal(*, actor: Any, case: Case, appraisal: Appraisal, expected_version: int | None = None) -> Case:
+    """Settle a registered case with an appraisal already on record for its house (e.g. this year's check)."""
+    require(actor, "cases.manage", case.division_id)
+    case = lock(case, expected_version)
+    require_state(case, [CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL], _("记录鉴定结果"))
+    if case.house_id is None or appraisal.house_id != case.house_id:
+        raise invalid({"appraisal": _("该鉴定不是本台账房屋的鉴定")})
+    before = {"state": case.state}
+    after = _settle(case, appraisal)
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_APPRAISED,
+        before=before,
+        after=after,
+        fields=["appraisal", "grade", "appraised_on", "due_on", "measures", "state"],
+    )
+
+
+def _source_of(request: AppraisalRequest | None) -> str:
+    from_check = request is not None and request.source == RequestSource.CHECK and request.check_record_id
+    if from_check and request.check_record.campaign.kind == CampaignKind.ANNUAL:
+        return CaseSource.ANNUAL_CHECK
+    return CaseSource.SUSPECTED
+
+
+def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
+    """Called by the appraisal service in its transaction (its authority is the appraiser's): the case waiting
+    for this house's appraisal is settled; a dangerous house without an open case gets one (P8, P19)."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .filter(house_id=appraisal.house_id)
+        .exclude(state__in=[CaseState.CLOSED, CaseState.CANCELLED])
+        .first()
+    )
+    if case is not None:
+        if case.state not in (CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL):
+            return case  # a later re-appraisal does not rewind a case under way; the grade history shows it
+        before = {"state": case.state}
+        after = _settle(case, appraisal)
+        return record(
+            actor=actor,
+            case=case,
+            action=Action.CASE_APPRAISED,
+            before=before,
+            after=after,
+            fields=["appraisal", "grade", "appraised_on", "due_on", "measures", "state"],
+        )
+    if appraisal.final_grade not in DANGEROUS_GRADES:
+        return None
+    house = appraisal.house
+    household = house.household
+    request = appraisal.request
+    categories = _categories(household)
+    responsible_id, responsible_name = _responsible(house.division_id)
+    case = Case(
+        division_id=house.division_id,
+        household=household,
+        house=house,
+        source=_source_of(request),
+        household_type=HouseholdType.KEY_TARGET if categories else HouseholdType.GENERAL,
+        categories=categories,
+        description=(request.description if request else "")
+        or appraisal.conclusion
+        or _("鉴定为{grade}级危房").format(grade=appraisal.final_grade),
+        opened_on=appraisal.appraised_on,
+        opened_by=actor if getattr(actor, "pk", None) else None,
+        appraisal_request=request,
+        responsible_id=responsible_id,
+        responsible_name=responsible_name,
+    )
+    after = _settle(case, appraisal)
+    case.save()
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_OPENED,
+        moved=False,
+        after={"household": household.pk, "house": house.pk, "source": case.source, **after},
+        extra={"opened_by_appraisal": appraisal.pk},
+    )
+
+
+@transaction.atomic(durable=True)
+def case_secure(
+    *,
+    actor: Any,
+    case: Case,
+    means: str,
+    secured_on: dt.date,
+    evidence: str,
+    expected_version: int | None = None,
+) -> Case:
+    """P10, P19: a dangerous house's household is made safe by other means (集体公租房, a repaired idle house,
+    relatives, renting), with evidence; the registry records how the household's housing is now secured."""
+    from anju.registry.services import household_update
+
+    require(actor, "cases.manage", case.division_id)
+    case = lock(case, expected_version)
+    require_state(case, [CaseState.APPRAISED, CaseState.PLANNED], _("登记为其他方式保障安全"))
+    evidence = text(evidence, 1000)
+    errors = check_date(secured_on, "secured_on", _("保障日期"))
+    if means not in SecureMeans.values:
+        errors["means"] = _("请选择保障方式")
+    if len(evidence) < 4:
+        errors["evidence"] = _("请说明保障安全的证明（如租房协议、公租房入住通知、亲友住房鉴定情况）")
+    if not case.is_dangerous:
+        errors["state"] = _("只有鉴定为C级或D级的危房才需要通过其他方式保障安全")
+    if not errors and case.appraised_on and secured_on < case.appraised_on:
+        errors["secured_on"] = _("保障日期不能早于鉴定日期")
+    if errors:
+        raise invalid(errors)
+    before = {"state": case.state}
+    case.state, case.secured_means, case.secured_on, case.secured_evidence = (
+        CaseState.SECURED,
+        means,
+        secured_on,
+        evidence,
+    )
+    household_update(actor=actor, household=case.household, security_method=SECURE_TO_REGISTRY[means])
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_SECURED,
+        before=before,
+        after={"state": case.state, "means": means, "secured_on": secured_on, "evidence": evidence},
+        fields=["state", "secured_means", "secured_on", "secured_evidence"],
+    )
+
+
+@transaction.atomic(durable=True)
+def case_cancel(*, actor: Any, case: Case, reason: str, expected_version: int | None = None) -> Case:
+    """Withdraw a case opened by mistake (a duplicate, a household that does not exist) with a written reason.
+    A case whose works have begun is closed out, not cancelled."""
+    require(actor, "cases.manage", case.division_id)
+    case = lock(case, expected_version)
+    require_state(case, [CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL, CaseState.APPRAISED], _("撤销"))
+    reason = text(reason, 500)
+    if not reason:
+        raise invalid({"reason": _("请填写撤销理由")})
+    if case.appraisal_request_id:
+        AppraisalRequest.objects.filter(pk=case.appraisal_request_id, status=RequestStatus.OPEN).update(
+            status=RequestStatus.CANCELLED
+        )
+    before = {"state": case.state}
+    case.state, case.cancel_reason = CaseState.CANCELLED, reason
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_CANCELLED,
+        before=before,
+        after={"state": case.state, "reason": reason},
+        fields=["state", "cancel_reason"],
+    )
+
+
+@transaction.atomic(durable=True)
+def case_close(
+    *, actor: Any, case: Case, closed_on: dt.date | None = None, expected_version: int | None = None
+) -> Case:
+    """销号 (P2, P19): a house appraised safe (A/B), a renovation accepted, or a household made safe by other means
+    is closed out — only when all four clears are signed at the village, town and county level."""
+    require(actor, "cases.manage", case.division_id)
+    case = lock(case, expected_version)
+    closed_on = closed_on or dt.date.today()
+    require_state(case, [CaseState.APPRAISED, CaseState.ACCEPTED, CaseState.SECURED], _("销号"))
+    if case.state == CaseState.APPRAISED and case.is_dangerous:
+        raise ConflictError(
+            _("该房屋鉴定为{grade}级危房，须改造验收或通过其他方式保障安全后才能销号").format(grade=case.grade),
+            errors={"state": _("危房未改造")},
+        )
+    errors = check_date(closed_on, "closed_on", _("销号日期"))
+    if errors:
+        raise invalid(errors)
+    missing = missing_signoffs(case)
+    if missing:
+        raise ConflictError(
+            _("四清一责任签字未完成，不能销号。尚缺：{missing}").format(missing="、".join(missing)),
+            errors={"signoffs": _("尚缺{count}项签字").format(count=len(missing))},
+        )
+    outcome = {
+        CaseState.APPRAISED: CaseOutcome.SAFE,
+        CaseState.ACCEPTED: CaseOutcome.RENOVATED,
+        CaseState.SECURED: CaseOutcome.SECURED,
+    }[case.state]
+    before = {"state": case.state}
+    case.state, case.outcome, case.closed_on, case.closed_by = CaseState.CLOSED, outcome, closed_on, actor
+    return record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_CLOSED,
+        before=before,
+        after={"state": case.state, "outcome": outcome, "closed_on": closed_on},
+        fields=["state", "outcome", "closed_on", "closed_by"],
+    )

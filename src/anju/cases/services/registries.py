@@ -1,0 +1,164 @@
+"""The craftsmen registry with their yearly training (P17, P22) and the subsidy rates (P21): data the county and
+the city keep, read by the renovation guards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from anju.audit.actions import Action
+from anju.audit.services import event_record
+from anju.core.errors import ConflictError, DomainError
+from anju.registry.models import Household, HouseholdCategory
+
+from ..models import Craftsman, CraftsmanKind, CraftsmanTraining, RenovationMethod, SubsidyRate
+from ._common import check_date, invalid, require, text
+
+
+def is_trained(craftsman: Craftsman, year: int) -> bool:
+    """P17, P22: the craftsman took part in the training of `year`."""
+    return CraftsmanTraining.objects.filter(craftsman=craftsman, year=year).exists()
+
+
+@transaction.atomic(durable=True)
+def craftsman_register(
+    *,
+    actor: Any,
+    county_code: str,
+    name: str,
+    kind: str = CraftsmanKind.CRAFTSMAN,
+    phone: str = "",
+    certificate: str = "",
+) -> Craftsman:
+    """P22: the county registers a craftsman or builder who may take renovation jobs in the county."""
+    require(actor, "cases.manage", county_code, "division")
+    name = text(name, 100)
+    errors = {}
+    if not name:
+        errors["name"] = _("请填写姓名或单位名称")
+    if kind not in CraftsmanKind.values:
+        errors["kind"] = _("请选择类别")
+    if county_code[6:] != "000000" or county_code[4:6] == "00":
+        errors["division"] = _("工匠登记在县（市、区）")
+    if errors:
+        raise invalid(errors)
+    craftsman = Craftsman.objects.create(
+        division_id=county_code, name=name, kind=kind, phone=text(phone, 20), certificate=text(certificate, 64)
+    )
+    event_record(
+        actor=actor,
+        action=Action.CRAFTSMAN_REGISTERED,
+        obj=craftsman,
+        after={"name": name, "kind": kind, "certificate": craftsman.certificate},
+    )
+    return craftsman
+
+
+@transaction.atomic(durable=True)
+def craftsman_training_add(
+    *, actor: Any, craftsman: Craftsman, year: int, trained_on: dt.date | None = None, topic: str = ""
+) -> CraftsmanTraining:
+    """P17: record that a craftsman took part in the yearly training."""
+    require(actor, "cases.manage", craftsman.division_id)
+    errors = check_date(trained_on, "trained_on", _("培训日期"), required=False)
+    if not isinstance(year, int) or not 2000 <= year <= dt.date.today().year + 1:
+        errors["year"] = _("培训年度无效")
+    elif trained_on and trained_on.year != year:
+        errors["trained_on"] = _("培训日期应在{year}年内").format(year=year)
+    if errors:
+        raise invalid(errors)
+    if CraftsmanTraining.objects.filter(craftsman=craftsman, year=year).exists():
+        raise ConflictError(_("{name}已登记{year}年度培训").format(name=craftsman.name, year=year))
+    training = CraftsmanTraining.objects.create(
+        craftsman=craftsman, year=year, trained_on=trained_on, topic=text(topic, 200)
+    )
+    event_record(
+        actor=actor,
+        action=Action.CRAFTSMAN_TRAINED,
+        obj=craftsman,
+        after={"year": year, "trained_on": trained_on, "topic": training.topic},
+    )
+    return training
+
+
+def _amount(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError) as exc:
+        raise invalid({field: _("金额应为数字")}) from exc
+    if amount < 0 or amount > Decimal("10000000"):
+        raise invalid({field: _("金额应在0到1000万元之间")})
+    return amount
+
+
+@transaction.atomic(durable=True)
+def subsidy_rate_set(
+    *,
+    actor: Any,
+    year: int,
+    method: str,
+    amount: Any,
+    grade: str = "",
+    category_code: str = "",
+    note: str = "",
+    is_sample: bool = False,
+) -> SubsidyRate:
+    """P21: the city sets the subsidy per household for a year, method, grade and target category (blank = any)."""
+    require(actor, "cases.configure", actor.division_id or "")
+    errors = {}
+    if method not in RenovationMethod.values:
+        errors["method"] = _("请选择改造方式")
+    if grade not in ("", "C", "D"):
+        errors["grade"] = _("等级应为C、D或留空（不限）")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        errors["year"] = _("年度无效")
+    if errors:
+        raise invalid(errors)
+    amount = _amount(amount, "amount")
+    rate, created = SubsidyRate.objects.select_for_update().get_or_create(
+        year=year,
+        method=method,
+        grade=grade,
+        category_code=category_code,
+        defaults={"amount": amount, "note": text(note, 200), "is_sample": is_sample},
+    )
+    before = None if created else {"amount": rate.amount, "note": rate.note}
+    if not created:
+        rate.amount, rate.note, rate.is_sample = amount, text(note, 200), is_sample
+        rate.save()
+    event_record(
+        actor=actor,
+        action=Action.SUBSIDY_RATE_SET,
+        obj=rate,
+        before=before,
+        after={"year": year, "method": method, "grade": grade, "category": category_code, "amount": amount},
+    )
+    return rate
+
+
+def subsidy_for(*, household: Household, year: int, method: str, grade: str) -> SubsidyRate:
+    """P21: the rate that applies — the most specific row for the grade and the household's categories, and
+    among its categories the highest amount. Raises when the city has set none."""
+    codes = set(
+        HouseholdCategory.objects.filter(household=household, ended_on__isnull=True).values_list(
+            "category__code", flat=True
+        )
+    )
+    rows = SubsidyRate.objects.filter(year=year, method=method, grade__in=["", grade]).filter(
+        category_code__in=["", *sorted(codes)]
+    )
+    best = None
+    for rate in rows:
+        rank = (bool(rate.category_code), bool(rate.grade), rate.amount)
+        if best is None or rank > best[0]:
+            best = (rank, rate)
+    if best is None:
+        message = _("尚未配置{year}年「{method}」的补助标准，请市级先在补助标准中设置").format(
+            year=year, method=RenovationMethod(method).label
+        )
+        raise DomainError(message, errors={"method": message})
+    return best[1]

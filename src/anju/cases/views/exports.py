@@ -1,0 +1,3 @@
+"""Ledger pages (exports)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Ledger pages (ledger)."""
+
+urlpatterns: list = []

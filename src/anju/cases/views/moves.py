@@ -1,0 +1,3 @@
+"""Ledger pages (moves)."""
+
+urlpatterns: list = []
