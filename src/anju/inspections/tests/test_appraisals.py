@@ -66,7 +66,7 @@ def test_a_c_component_grades_the_house_c_and_writes_its_history(house, appraise
     record_ = GradeRecord.objects.get(house=house)
     assert record_.source == GradeSource.APPRAISAL and "jd" in record_.appraiser and "李工" in record_.appraiser
     actions = list(Event.objects.order_by("id").values_list("action", flat=True))
-    assert actions[-2:] == [Action.HOUSE_GRADED, Action.APPRAISAL_RECORDED]
+    assert actions[-3:] == [Action.HOUSE_GRADED, Action.APPRAISAL_RECORDED, Action.CASE_OPENED]
 
 
 def test_the_appraisal_answers_the_request(house, appraiser):
