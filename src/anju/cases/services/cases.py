@@ -21,7 +21,7 @@ from anju.policy.deadlines import completion_deadline
 from anju.policy.responsibility import ResponsibilityMap
 from anju.registry.models import DANGEROUS_GRADES, Grade, House, Household, HouseholdCategory, SecurityMethod
 
-from ..models import Case, CaseOutcome, CaseSource, CaseState, HouseholdType, SecureMeans
+from ..models import Case, CaseOutcome, CaseSource, CaseState, HouseholdType, Renovation, SecureMeans
 from ._common import check_date, invalid, lock, record, require, require_state, text
 from .signoffs import missing_signoffs
 
@@ -365,6 +365,18 @@ def case_cancel(*, actor: Any, case: Case, reason: str, expected_version: int | 
     )
 
 
+def _close_basis(case: Case) -> tuple[str, dt.date] | None:
+    """What a close-out rests on and when it happened: the ledger cannot show a case closed before that (P19)."""
+    if case.state == CaseState.ACCEPTED:
+        accepted_on = Renovation.objects.filter(case=case).values_list("accepted_on", flat=True).first()
+        return (_("验收日期"), accepted_on) if accepted_on else None
+    if case.state == CaseState.SECURED and case.secured_on:
+        return _("保障日期"), case.secured_on
+    if case.appraised_on:
+        return _("鉴定日期"), case.appraised_on
+    return None
+
+
 @transaction.atomic(durable=True)
 def case_close(
     *, actor: Any, case: Case, closed_on: dt.date | None = None, expected_version: int | None = None
@@ -381,6 +393,9 @@ def case_close(
             errors={"state": _("危房未改造")},
         )
     errors = check_date(closed_on, "closed_on", _("销号日期"))
+    basis = _close_basis(case)
+    if not errors and basis is not None and closed_on < basis[1]:
+        errors["closed_on"] = _("销号日期不能早于{what}（{date}）").format(what=basis[0], date=basis[1].isoformat())
     if errors:
         raise invalid(errors)
     missing = missing_signoffs(case)

@@ -151,14 +151,18 @@ def subsidy_for(*, household: Household, year: int, method: str, grade: str) -> 
     rows = SubsidyRate.objects.filter(year=year, method=method, grade__in=["", grade]).filter(
         category_code__in=["", *sorted(codes)]
     )
-    best = None
-    for rate in rows:
-        rank = (bool(rate.category_code), bool(rate.grade), rate.amount)
-        if best is None or rank > best[0]:
-            best = (rank, rate)
+    # Within one category (or the generic rows) the grade's own row beats the any-grade row; then any category
+    # row beats the generic ones, and among the household's categories the highest amount wins.
+    per_category: dict[str, SubsidyRate] = {}
+    for rate in rows.order_by("category_code", "grade"):
+        held = per_category.get(rate.category_code)
+        if held is None or bool(rate.grade) > bool(held.grade):
+            per_category[rate.category_code] = rate
+    specific = [rate for code, rate in per_category.items() if code]
+    best = max(specific, key=lambda rate: rate.amount) if specific else per_category.get("")
     if best is None:
         message = _("尚未配置{year}年「{method}」的补助标准，请市级先在补助标准中设置").format(
             year=year, method=RenovationMethod(method).label
         )
         raise DomainError(message, errors={"method": message})
-    return best[1]
+    return best
