@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from anju.accounts.models import User
-from anju.core.scope import scope_q
+from anju.core.scope import ancestor_codes, scope_q
 from anju.divisions.models import Division, Level
 from anju.web.forms import style_form
 
@@ -76,17 +76,26 @@ class AlertFilterForm(forms.Form):
         if actor is not None:
             current = (self.data.get("division") or "").strip() if self.is_bound else ""
             self.fields["division"].widget = forms.Select(choices=division_choices(actor, current))
-            self.fields["responsible"].widget = forms.Select(choices=self._responsible_choices(actor))
+            current = (self.data.get("responsible") or "").strip() if self.is_bound else ""
+            self.fields["responsible"].widget = forms.Select(choices=self._responsible_choices(actor, current))
             self.fields["due"].widget = forms.Select(choices=DUE_CHOICES)
         style_form(self)
 
-    def _responsible_choices(self, actor: Any) -> list[tuple[str, str]]:
+    def _responsible_choices(self, actor: Any, current: str = "") -> list[tuple[str, str]]:
+        """The people of the actor's subtree; a person from a link who answers from above it (a county manager
+        answering for a village without staff, seen by the town) is kept selectable."""
         people = User.objects.filter(scope_q("division_id", actor.scope_prefix), is_active=True).order_by(
             "division_id", "id"
         )
-        return [("", gettext("全部")), ("me", gettext("我负责的")), ("none", gettext("未明确责任人"))] + [
+        choices = [("", gettext("全部")), ("me", gettext("我负责的")), ("none", gettext("未明确责任人"))] + [
             (str(u.pk), u.get_full_name()) for u in people
         ]
+        if current.isdigit() and actor.division_id and current not in {value for value, _label in choices}:
+            above = ancestor_codes(actor.division_id)  # never the name of someone in another subtree
+            found = User.objects.filter(pk=int(current), division_id__in=above).first()
+            if found:
+                choices.append((current, found.get_full_name()))
+        return choices
 
     def clean_status(self) -> str:
         return self.cleaned_data["status"] or AlertStatus.OPEN
@@ -107,6 +116,22 @@ class AlertFilterForm(forms.Form):
                 gettext("期限应为 overdue（已超期）或 0 到 {max} 之间的天数").format(max=MAX_DUE_DAYS)
             )
         return value
+
+
+class ResponsibleFilterForm(forms.Form):
+    """The per-person summary's filter: one division of the actor's subtree."""
+
+    division = forms.CharField(label=_("行政区划"), required=False, max_length=12)
+
+    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if actor is not None:
+            current = (self.data.get("division") or "").strip() if self.is_bound else ""
+            self.fields["division"].widget = forms.Select(choices=division_choices(actor, current))
+        style_form(self)
+
+    def clean_division(self) -> Division | None:
+        return _clean_division(self.cleaned_data["division"])
 
 
 def filter_alerts(

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from anju.accounts.models import User
 from anju.core.scope import PREFIX_LENGTH
 from anju.divisions.models import LEVEL_ORDER, Division
 from anju.registry.models import House, Household, HouseholdCategory
@@ -86,6 +87,32 @@ def alert_summary(
         "children": children,
         "child_level": child_level,
     }
+
+
+def responsible_summary(*, actor: Any, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Open alerts in the actor's subtree (under the division filter) counted per responsible person (P18) and
+    rule: one GROUP BY query, plus one for the people's own divisions. Most alerts first; nobody named last."""
+    qs = _visible(division_first(Alert.objects.filter(status=AlertStatus.OPEN), filters or {}), actor)
+    rules = all_rules()
+    people: dict[int | None, dict[str, Any]] = {}
+    grouped = (
+        qs.order_by().values_list("responsible_id", "rule_id").annotate(n=Count("id"), name=Max("responsible_name"))
+    )
+    for person_id, rule_id, n, name in grouped:
+        name = name if person_id is not None else ""  # a deleted user's alerts: nobody answers for them now
+        person = people.setdefault(person_id, {"id": person_id, "name": name, "counts": {}, "division": None})
+        person["counts"][rule_id] = n
+    users = User.objects.filter(pk__in=[pk for pk in people if pk is not None]).select_related("division")
+    for user in users:
+        people[user.pk]["name"], people[user.pk]["division"] = user.get_full_name(), user.division
+    rows = []
+    for person in people.values():
+        person["per_rule"] = [person["counts"].get(r.id, 0) for r in rules]
+        person["total"] = sum(person["counts"].values())
+        rows.append(person)
+    rows.sort(key=lambda p: (p["id"] is None, -p["total"], p["name"], p["id"] or 0))
+    totals = [sum(p["counts"].get(r.id, 0) for p in rows) for r in rules]
+    return {"rules": rules, "people": rows, "totals": totals, "total": sum(totals)}
 
 
 # -- the monitoring list (P7) -----------------------------------------------------------------------------------

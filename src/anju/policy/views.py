@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -16,19 +18,28 @@ from anju.web.forms import paginate
 
 from . import selectors
 from .exports import monitoring_export as write_monitoring
-from .filters import AlertFilterForm, MonitoringFilterForm
+from .filters import AlertFilterForm, MonitoringFilterForm, ResponsibleFilterForm
 from .models import Alert
 from .rules import all_rules, rule_get
 
 PAGE_SIZE = 30
+PEOPLE_PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+#: Object types with a page of their own (`pk` = the alert's object id); others link to the household.
+OBJECT_PAGES = {
+    "inspections.appraisalrequest": "inspections:request_detail",
+    "cases.case": "cases:case_detail",
+}
+
+
 def object_url(alert: Alert) -> str | None:
-    """The page of the alert's object: the request page when the inspections app has one, else the household."""
-    if alert.object_type == "inspections.appraisalrequest":
+    """The page of the alert's object (an appraisal request, a ledger case) when its app has one, else the
+    household."""
+    if alert.object_type in OBJECT_PAGES:
         try:
-            return reverse("inspections:request_detail", kwargs={"pk": alert.object_id})
+            return reverse(OBJECT_PAGES[alert.object_type], kwargs={"pk": alert.object_id})
         except NoReverseMatch:
             pass
     if alert.household_id:
@@ -77,6 +88,34 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 def alert_mine(request: HttpRequest) -> HttpResponse:
     """The alerts the user answers for (P18: the responsible person named on each alert)."""
     return _alerts(request, mine=True)
+
+
+@login_required
+def responsible_summary(request: HttpRequest) -> HttpResponse:
+    """Issue 4: open alerts per responsible person (P18) and rule in the user's subtree, each count linking to
+    the alert list filtered to that person and rule."""
+    require_action(request.user, "policy.view")
+    form = ResponsibleFilterForm(request.GET or None, actor=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    summary = selectors.responsible_summary(actor=request.user, filters=filters)
+    page, query = paginate(request, summary["people"], PEOPLE_PAGE_SIZE)
+    base = {"division": filters["division"].code} if filters.get("division") else {}
+    for person in page.object_list:
+        who = {"responsible": person["id"] if person["id"] is not None else "none"}
+        person["url"] = _alerts_url(base | who)
+        person["links"] = [
+            (n, _alerts_url(base | who | {"rule": r.id}))
+            for r, n in zip(summary["rules"], person["per_rule"], strict=True)
+        ]
+    return render(
+        request,
+        "policy/responsible_summary.html",
+        {"form": form, "page": page, "query": query, "summary": summary, "filtered": bool(query)},
+    )
+
+
+def _alerts_url(params: dict[str, Any]) -> str:
+    return f"{reverse('policy:alert_list')}?{urlencode(params)}"
 
 
 @login_required

@@ -8,3 +8,4 @@ checked (P5) against the list of the same refresh.
 from . import monitoring  # noqa: F401
 from . import annual_check  # noqa: F401
 from . import appraisal_overdue  # noqa: F401
+from . import cases  # noqa: F401

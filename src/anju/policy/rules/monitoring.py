@@ -6,6 +6,7 @@ household (`registry.household`); `inspections.selectors.MONITORING_RULE` names 
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from anju.cases.models import REINFORCING_METHODS, Case, CaseState, Renovation, RenovationMethod
 from anju.inspections.models import HouseFinding, SiteHazard
 from anju.registry.models import EARTH_STRUCTURES, Grade, GradeRecord, House, HouseholdCategory, Structure
 
@@ -86,21 +88,65 @@ def _grade_b(context: Context) -> Iterator[Finding]:
         yield _finding(household_id, group[0][1], reason, message)
 
 
-def _reinforced(context: Context) -> Iterator[Finding]:
-    """Houses (P7): once graded C or D, now A or B — made safe by reinforcement. Until the renovation ledger
-    exists, the grade history is how we know."""
+def _reinforced_by_ledger(context: Context):
+    """(household, division, text) of houses whose ledger case was accepted after a reinforcing renovation."""
+    rows = (
+        context.limit(
+            Renovation.objects.filter(
+                accepted_on__isnull=False,
+                method__in=REINFORCING_METHODS,
+                case__house__isnull=False,
+                case__state__in=[CaseState.ACCEPTED, CaseState.CLOSED],
+            ),
+            "case__household_id",
+        )
+        .order_by("case__household_id", "case__house_id", "case_id")
+        .values_list("case__household_id", "division_id", "case_id", "case__grade", "accepted_on", "method")
+    )
+    methods = {code: str(label) for code, label in RenovationMethod.choices}
+    part = _("台账#{case}：{was}级危房经{method}，{on}竣工验收")
+    for household_id, division, case_id, was, on, method in context.rows(rows):
+        text = part.format(case=case_id, was=was or "-", method=methods.get(method, method), on=on)
+        yield household_id, division, text
+
+
+def _reinforced_by_history(context: Context):
+    """(household, division, text) of houses the ledger does not know: once graded C or D, now A or B."""
     dangerous = GradeRecord.objects.filter(grade__in=[Grade.C, Grade.D])
     last = dangerous.filter(house_id=OuterRef("pk")).order_by("-graded_on", "-id")
     ever_dangerous = context.limit(dangerous, "house__household_id").values("house_id")  # narrowed too: no scan
+    in_ledger = Case.objects.filter(house_id=OuterRef("pk"), grade__in=[Grade.C, Grade.D]).exclude(
+        state=CaseState.CANCELLED
+    )
     rows = (
         context.limit(House.objects.filter(grade__in=[Grade.A, Grade.B], pk__in=ever_dangerous))
+        .filter(~Exists(in_ledger))
         .annotate(was=Subquery(last.values("grade")[:1]), was_on=Subquery(last.values("graded_on")[:1]))
         .order_by("household_id", "id")
         .values_list("household_id", "division_id", "was", "was_on", "grade")
     )
-    part, whole = _("曾于{was_on}鉴定为{was}级，现为{now}级"), _("房屋{details}（修缮加固后）")
-    for household_id, group in _by_household(context, rows):
-        details = "；".join(part.format(was_on=was_on, was=was, now=now) for _h, _d, was, was_on, now in group)
+    part = _("曾于{was_on}鉴定为{was}级，现为{now}级")
+    for household_id, division, was, was_on, now in context.rows(rows):
+        yield household_id, division, part.format(was_on=was_on, was=was, now=now)
+
+
+def _reinforced(context: Context) -> Iterator[Finding]:
+    """Houses (P7): once graded C, made safe by reinforcement.
+
+    Decision (issue 4): the ledger records how a dangerous house was made safe, so it decides. A case accepted
+    (竣工验收, `accepted_on` set; state 已验收 or 已销号) after a renovation whose method keeps the house
+    (`cases.models.REINFORCING_METHODS`: 加固改造, 修缮加固闲置房, 抗震改造) marks its house as reinforced; a
+    rebuilt or relocated house is a new house, and a household made safe by other means left its house, so
+    neither is. The grade history ("once C/D, now A/B") is kept only for houses the ledger does not know — no
+    case graded C/D that was not cancelled — i.e. histories imported from before the ledger: for a house in the
+    ledger it would also count a rebuilt house as reinforced. A household with several such houses gets one
+    finding that names them all."""
+    ledger, history = _reinforced_by_ledger(context), _reinforced_by_history(context)
+    whole = _("房屋{details}（修缮加固后）")
+    merged = heapq.merge(ledger, history, key=lambda row: row[0])
+    for household_id, group in itertools.groupby(merged, key=lambda row: row[0]):
+        group = list(group)
+        details = "；".join(dict.fromkeys(text for _h, _d, text in group))
         yield _finding(household_id, group[0][1], "reinforced", whole.format(details=details))
 
 
@@ -130,7 +176,8 @@ def _site_hazard(context: Context) -> Iterator[Finding]:
 @rule(id=RULE_ID, policy_ids=("P7",), severity="info", title=gettext_lazy("动态监测对象"))
 def monitoring(context: Context) -> Iterator[Finding]:
     """P7: people in any target category; B-grade houses (土木, 生土, 窑洞 first); houses once C/D made safe by
-    reinforcement; houses whose latest check found a site hazard. One finding per household and reason."""
+    reinforcement (the ledger's accepted reinforcing renovations; the grade history for houses not in it);
+    houses whose latest check found a site hazard. One finding per household and reason."""
     yield from _categories(context)
     yield from _grade_b(context)
     yield from _reinforced(context)

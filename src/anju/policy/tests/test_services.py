@@ -162,7 +162,9 @@ def test_incremental_refresh_costs_a_fixed_number_of_queries(village, category):
     assert open_p7(large).count() == 3 and Alert.objects.filter(rule_id=P5, household=large).count() == 1
     assert first_small == first_large
     assert again_small == again_large
-    assert again_large <= first_large <= 20, (first_large, again_large)
+    # budget: two queries per rule (its open alerts, its findings; P7 five: four reasons, "reinforced" read from the
+    # ledger and from the grade history), plus the lock and work_mem on PostgreSQL (P7, P19)
+    assert again_large <= first_large <= 24, (first_large, again_large)
 
 
 def test_responsible_is_the_nearest_person_up_the_tree(village):
