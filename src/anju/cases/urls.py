@@ -1,4 +1,4 @@
-from .views import exports, ledger, moves
+from .views import exports, ledger, moves, registries
 
 app_name = "cases"
-urlpatterns = [*ledger.urlpatterns, *moves.urlpatterns, *exports.urlpatterns]
+urlpatterns = [*ledger.urlpatterns, *moves.urlpatterns, *exports.urlpatterns, *registries.urlpatterns]
