@@ -58,13 +58,11 @@ def sign(case: Case, *kinds: str) -> Case:
 
 
 def craftsman(case: Case, *, year: int | None = None, trained: bool = True) -> Craftsman:
-    """A craftsman registered in the case's county, trained in `year` and this year (the builder is chosen today
-    and must be trained in the year the works start) unless `trained=False`."""
+    """A craftsman registered in the case's county, trained in `year` (default: this year) unless `trained=False`."""
     county = case.division_id[:6] + "000000"
     person = Craftsman.objects.create(division_id=county, name=f"工匠{Craftsman.objects.count() + 1}")
     if trained:
-        for training_year in {year or dt.date.today().year, dt.date.today().year}:
-            CraftsmanTraining.objects.create(craftsman=person, year=training_year)
+        CraftsmanTraining.objects.create(craftsman=person, year=year or dt.date.today().year)
     return person
 
 
@@ -96,7 +94,9 @@ def advance(case: Case, to: str, *, method: str = "reinforce", on: dt.date | Non
             case = renovation.case_plan(actor=actor, case=case, method=method, planned_on=on)
         elif state == CaseState.PLANNED:
             renovation.renovation_design(actor=actor, case=case, design_kind="atlas", design_reference="陕农房-A1")
-            renovation.renovation_builder(actor=actor, case=case, builder=craftsman(case, year=on.year))
+            builder = craftsman(case, year=on.year)  # chosen today, so trained this year too; works start `on`
+            CraftsmanTraining.objects.get_or_create(craftsman=builder, year=dt.date.today().year)
+            renovation.renovation_builder(actor=actor, case=case, builder=builder)
             case = renovation.case_start(actor=actor, case=case, started_on=on)
         elif state == CaseState.UNDER_CONSTRUCTION:
             renovation.site_visit_add(actor=actor, case=case, visited_on=on, findings="施工规范")
