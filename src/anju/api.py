@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, django_auth
 
 from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
+from anju.cases import api as cases_api
 from anju.core.errors import DomainError
 from anju.divisions.api import router as divisions_router
 from anju.inspections.api import appraisals as appraisals_api
@@ -148,3 +149,6 @@ api.add_router("/appraisal-requests", appraisals_api.requests_router)
 api.add_router("/appraisals", appraisals_api.router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/monitoring", monitoring_router)
+api.add_router("/cases", cases_api.router)
+api.add_router("/craftsmen", cases_api.craftsmen_router)
+api.add_router("/subsidy-rates", cases_api.subsidy_rates_router)
