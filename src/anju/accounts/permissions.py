@@ -55,7 +55,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | CASE_COUNTY_WORK
     ),
     Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
-    Role.TOWN_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign"}),
+    Role.TOWN_STAFF: frozenset(
+        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign"}
+    ),
     Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"cases.sign"}),
     Role.DEPARTMENT: frozenset(READ),
 }  # fmt: skip

@@ -259,7 +259,11 @@ class CraftsmanKind(models.TextChoices):
 
 
 class Craftsman(Scoped):
-    """P22: a craftsman or builder registered with a county; only the trained may take renovation jobs."""
+    """P22: a craftsman or builder registered with a county; only the trained may take renovation jobs.
+
+    Registered by the county, read by its towns and villages too (they help the household choose)."""
+
+    scope_includes_ancestors = True
 
     name = models.CharField(_("姓名/名称"), max_length=100)
     kind = models.CharField(_("类别"), max_length=20, choices=CraftsmanKind.choices, default=CraftsmanKind.CRAFTSMAN)
