@@ -154,6 +154,15 @@ def test_awaiting_case_appraised_c_gets_its_deadline_p19(house):
     assert Case.objects.count() == 1  # settled, not a second case
 
 
+def test_registered_case_is_settled_by_an_appraisal_without_request_p19(house):
+    """A case opened by hand is settled by the next appraisal of its house, whoever asked for it."""
+    case = registered(house)
+    appraisals.appraisal(house, site_dangerous=True, appraised_on=YESTERDAY)
+    case.refresh_from_db()
+    assert (case.state, case.grade, case.appraised_on) == (CaseState.APPRAISED, "D", YESTERDAY)
+    assert case.due_on == completion_deadline(YESTERDAY) and Case.objects.count() == 1
+
+
 def test_reappraisal_does_not_rewind_a_case_under_construction(house):
     """A later appraisal of the house is in its grade history; the case under way keeps its state and grade."""
     case = cases.advance(cases.dangerous_case(house), CaseState.UNDER_CONSTRUCTION)
