@@ -133,6 +133,15 @@ class LedgerFilterTests(LedgerViewWorld):
         self.assertContains(response, reverse("cases:ledger_export") + "?late=on")
         self.assertContains(response, reverse("cases:rectification_export") + "?late=on")
 
+    def test_full_id_export_is_offered_only_to_roles_that_may_see_ids(self) -> None:
+        """Personal data: the full-ID ledger is a separate, audited download for registry.view_id only."""
+        for key, offered in [("county", True), ("town", True), ("village", False), ("department", False)]:
+            with self.subTest(user=key):
+                self.as_user(key)
+                response = self.client.get(reverse("cases:case_list"), {"late": "on"})
+                full = reverse("cases:ledger_export") + "?late=on&amp;full_id=1"
+                (self.assertContains if offered else self.assertNotContains)(response, full)
+
 
 class LedgerEmptyStateTests(LedgerViewWorld):
     def test_empty_ledger_explains_where_cases_come_from(self) -> None:
