@@ -144,7 +144,8 @@ def test_builder_trained_only_last_year_is_refused_p17_p22(case, manager):
     """policy: P17, P22 — trained at least once a year: last year's training does not cover this year's job."""
     case = planned(case, manager)
     services.renovation_design(actor=manager, case=case, design_kind="atlas", design_reference="陕农房-A1")
-    old_hand = cases.craftsman(case, year=TODAY.year - 1)
+    old_hand = Craftsman.objects.create(division_id=factories.YUYANG, name="老把式")
+    old_hand.trainings.create(year=TODAY.year - 1)  # registered here, active, trained — but last year only
     expected = f"{old_hand.name}未参加{TODAY.year}年度培训，不能承揽农房改造（P17、P22：未经培训的工匠不得承揽）"
     with pytest.raises(DomainError) as exc:
         services.renovation_builder(actor=manager, case=case, builder=old_hand)
