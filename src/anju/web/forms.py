@@ -15,17 +15,19 @@ FIELD_ALIASES = {"division": "division_code", "division_id": "division_code"}
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """The service's errors next to their fields; a rule about something not on the form (the checker's P17
-    training, the year of an annual check) shows the service's full message at the top."""
-    off_form = not exc.errors
+    """The service's errors next to their fields. Rules about something not on the form (the checker's P17
+    training, the household's consent, the sign-offs) or only on a hidden field (a stale page's version) show at
+    the top: the service's summary, then each of those messages."""
+    off_form = []
     for field, message in exc.errors.items():
         field = FIELD_ALIASES.get(field, field)
-        if field in form.fields:
+        if field in form.fields and not form.fields[field].widget.is_hidden:
             form.add_error(field, message)
         else:
-            off_form = True
-    if off_form:
-        form.add_error(None, exc.message)
+            off_form.append(message)
+    for message in [exc.message] * (bool(off_form) or not exc.errors) + off_form:
+        if message not in form.non_field_errors():
+            form.add_error(None, message)
 
 
 def style_form(form: forms.BaseForm) -> None:

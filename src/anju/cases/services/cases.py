@@ -21,7 +21,16 @@ from anju.policy.deadlines import completion_deadline
 from anju.policy.responsibility import ResponsibilityMap
 from anju.registry.models import DANGEROUS_GRADES, Grade, House, Household, HouseholdCategory, SecurityMethod
 
-from ..models import Case, CaseOutcome, CaseSource, CaseState, HouseholdType, Renovation, SecureMeans
+from ..models import (
+    Case,
+    CaseOutcome,
+    CaseSource,
+    CaseState,
+    HouseholdType,
+    Renovation,
+    SecureMeans,
+    SignOffKind,
+)
 from ._common import check_date, invalid, lock, record, require, require_state, text
 from .signoffs import missing_signoffs
 
@@ -244,20 +253,25 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
         .exclude(state__in=[CaseState.CLOSED, CaseState.CANCELLED])
         .first()
     )
+    previous = None
     if case is not None:
-        if case.state not in (CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL):
+        resettle = case.state == CaseState.APPRAISED and not case.signoffs.exclude(kind=SignOffKind.PROBLEM).exists()
+        if case.state == CaseState.APPRAISED and not resettle:
+            previous, case = _void_for_reappraisal(actor, case, appraisal), None
+        elif case.state not in (CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL) and not resettle:
             return case  # a later re-appraisal does not rewind a case under way; the grade history shows it
-        before = {"state": case.state}
-        after = _settle(case, appraisal)
-        return record(
-            actor=actor,
-            case=case,
-            action=Action.CASE_APPRAISED,
-            before=before,
-            after=after,
-            fields=["appraisal", "grade", "appraised_on", "due_on", "measures", "state"],
-        )
-    if appraisal.final_grade not in DANGEROUS_GRADES:
+        else:
+            before = {"state": case.state, "grade": case.grade, "due_on": case.due_on}
+            after = _settle(case, appraisal)
+            return record(
+                actor=actor,
+                case=case,
+                action=Action.CASE_APPRAISED,
+                before=before,
+                after=after,
+                fields=["appraisal", "grade", "appraised_on", "due_on", "measures", "state"],
+            )
+    if previous is None and appraisal.final_grade not in DANGEROUS_GRADES:
         return None
     house = appraisal.house
     household = house.household
@@ -268,10 +282,15 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
         division_id=house.division_id,
         household=household,
         house=house,
-        source=_source_of(request),
-        household_type=HouseholdType.KEY_TARGET if categories else HouseholdType.GENERAL,
+        source=previous.source if previous else _source_of(request),
+        source_ref=previous.source_ref if previous else "",
+        household_type=previous.household_type
+        if previous
+        else (HouseholdType.KEY_TARGET if categories else HouseholdType.GENERAL),
+        transferred_on=previous.transferred_on if previous else None,
         categories=categories,
-        description=(request.description if request else "")
+        description=(previous.description if previous else "")
+        or (request.description if request else "")
         or appraisal.conclusion
         or _("鉴定为{grade}级危房").format(grade=appraisal.final_grade),
         opened_on=appraisal.appraised_on,
@@ -288,8 +307,29 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
         action=Action.CASE_OPENED,
         moved=False,
         after={"household": household.pk, "house": house.pk, "source": case.source, **after},
-        extra={"opened_by_appraisal": appraisal.pk},
+        extra={"opened_by_appraisal": appraisal.pk, "replaces_case": previous.pk if previous else None},
     )
+
+
+def _void_for_reappraisal(actor: Any, case: Case, appraisal: Appraisal) -> Case:
+    """A case already settled and attested (鉴定清 or later signed) meets a new appraisal of its house: the
+    signatures vouch for the old grade, and a signature is never changed (P2). So the case is cancelled with the
+    reason on record and the new appraisal opens a fresh case, whose clears are signed anew."""
+    reason = _("房屋于{date}重新鉴定为{grade}级，原鉴定结论及签字作废，另立新台账").format(
+        date=appraisal.appraised_on.isoformat(), grade=appraisal.final_grade
+    )
+    before = {"state": case.state}
+    case.state, case.cancel_reason = CaseState.CANCELLED, reason
+    record(
+        actor=actor,
+        case=case,
+        action=Action.CASE_CANCELLED,
+        before=before,
+        after={"state": case.state, "reason": reason},
+        extra={"reappraisal": appraisal.pk},
+        fields=["state", "cancel_reason"],
+    )
+    return case
 
 
 @transaction.atomic(durable=True)

@@ -175,6 +175,31 @@ def test_reappraisal_does_not_rewind_a_case_under_construction(house):
     assert house.grade == "D"
 
 
+def test_reappraisal_of_an_unsigned_appraised_case_resettles_it_p19(house):
+    """Before anyone vouched for the appraisal (only 问题清 signed), the latest appraisal governs the case: a safe case
+    re-appraised D becomes a dangerous one with its deadline, in place."""
+    case = safe_case(house)
+    cases.sign(case, "problem")
+    appraisals.appraisal(house, site_dangerous=True, appraised_on=TODAY)
+    case.refresh_from_db()
+    assert (case.state, case.grade, case.due_on) == (CaseState.APPRAISED, "D", completion_deadline(TODAY))
+    assert Case.objects.filter(house=house).count() == 1
+
+
+def test_reappraisal_of_an_attested_case_voids_it_and_opens_a_new_one_p2(house):
+    """P2: signatures are never changed, so a case whose 鉴定清 is signed and whose house is appraised again is
+    cancelled with the reason on record, and a fresh case (same source and type) is opened from the new grade."""
+    old = safe_case(house)
+    cases.sign(old, "problem", "appraisal")
+    appraisals.appraisal(house, site_dangerous=True, appraised_on=TODAY)
+    old.refresh_from_db()
+    assert old.state == CaseState.CANCELLED and "重新鉴定为D级" in old.cancel_reason
+    new = Case.objects.get(house=house, state=CaseState.APPRAISED)
+    assert (new.grade, new.source, new.household_type) == ("D", old.source, old.household_type)
+    assert new.due_on == completion_deadline(TODAY) and not new.signoffs.exists()
+    assert old.signoffs.count() == 6  # the old signatures stay, as the history of the void case
+
+
 def test_request_appraisal_opens_a_p8_request(house):
     """policy: P1, P8 — the county has the case's house appraised: a request due in 15 days."""
     case = registered(house)

@@ -55,17 +55,6 @@ def _case(request: HttpRequest, pk: int, action: str) -> Case:
     return get_object_or_404(cases, pk=pk)
 
 
-def _refused(form: forms.Form, exc: DomainError) -> None:
-    """The service's messages next to their fields; on top, its summary and each rule that names no field on the
-    page (the household's consent, the design, the sign-offs, the state) or only the hidden version."""
-    add_domain_error(form, exc)
-    off_form = [message for field, message in exc.errors.items() if field not in form.fields]
-    hidden = any(form.fields[field].widget.is_hidden for field in exc.errors if field in form.fields)
-    for message in [exc.message] * (hidden or bool(off_form)) + off_form:
-        if message not in form.non_field_errors():
-            form.add_error(None, message)
-
-
 def _form(request: HttpRequest, form_class: type[forms.Form], case: Case | None = None, **kwargs: Any) -> Any:
     initial = kwargs.pop("initial", {})
     if case is not None and issubclass(form_class, f.MoveForm):
@@ -92,7 +81,7 @@ def _page(
         try:
             run(values)
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, done)
             return redirect("cases:case_detail", pk=case.pk)
@@ -123,7 +112,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
         try:
             case = case_services.case_open(actor=request.user, household=household, **form.cleaned_data)
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("已登记台账#{id}。").format(id=case.pk))
             return redirect("cases:case_detail", pk=case.pk)
