@@ -34,6 +34,7 @@ from anju.inspections.models import CheckRecord, HouseFinding
 from anju.registry.models import GradeRecord, GradeSource, House, Household, HouseholdCategory, TargetCategory
 
 from . import bulk, vocab
+from . import cases as demo_cases
 from . import inspections as demo_inspections
 from .generator import DemoGenerator, HouseholdSpec, VillageRef, village_names
 
@@ -84,6 +85,13 @@ class DemoReport:
     requests: dict[str, int] = field(default_factory=dict)
     requests_digest: str = ""
     alerts: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)  # by state
+    cases_late: int = 0
+    cases_due_soon: int = 0
+    cases_digest: str = ""
+    signers_created: set[int] = field(default_factory=set)
+    villages: int = 0
+    campaign_id: int | None = None
     skipped: bool = False
     existing: int = 0
 
@@ -436,8 +444,7 @@ def demo_households_load(
 
     One transaction: a killed run leaves no demo household at all, so running the command again simply starts
     over (per-chunk commits would leave a partial load that `--if-empty` would then keep). Chunks bound memory:
-    a few chunks' rows exist in Python at a time. One audit event per run carries the counts and a SHA-256
-    of everything generated (ID numbers included), so two runs with one seed can be compared.
+    a few chunks' rows exist in Python at a time. The run's audit event is `demo_loaded_record`.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # one demo load at a time; released at commit
@@ -499,10 +506,18 @@ def demo_households_load(
     bulk.analyze([Household, House, GradeRecord, HouseholdCategory, CheckRecord, HouseFinding])
 
     report.digest = digest.hexdigest()
+    report.villages = len(villages)
+    report.campaign_id = campaign.pk if campaign is not None else None
     if checks is not None:
         report.checks, report.findings = checks.checks, checks.findings
         report.verdicts = dict(checks.verdicts)
         report.checks_digest = checks_digest.hexdigest()
+    return report
+
+
+def demo_loaded_record(report: DemoReport, *, seed: int) -> None:
+    """One audit event per run with the counts and SHA-256 digests of everything generated (ID numbers included),
+    so two runs with one seed can be compared; written last, so it also carries the ledger's cases by state."""
     event_record(
         actor=None,
         action=Action.DEMO_LOADED,
@@ -513,29 +528,40 @@ def demo_households_load(
             "houses": report.houses,
             "grade_records": report.grade_records,
             "categories": report.categories,
-            "villages": len(villages),
+            "villages": report.villages,
             "sha256": report.digest,
-            "campaign_id": campaign.pk if campaign is not None else None,
+            "campaign_id": report.campaign_id,
             "checks": report.checks,
             "findings": report.findings,
             "verdicts": report.verdicts,
             "checks_sha256": report.checks_digest,
+            "requests": report.requests,
+            "cases": report.cases,
+            "cases_late": report.cases_late,
+            "cases_due_soon": report.cases_due_soon,
+            "cases_sha256": report.cases_digest,
         },
     )
-    return report
 
 
 def demo_loop(report: DemoReport, *, seed: int, users: list[User]) -> None:
-    """After the load: P8 requests, assignments and appraisals through their services, then a full alerts refresh.
+    """After the load: P8 requests, assignments and appraisals, then the ledger's cases (P19), all through their
+    services, then a full alerts refresh.
 
     Each service is its own (durable) transaction, so this runs after the households are committed.
     """
     from anju.policy.models import Alert, AlertStatus
-    from anju.policy.services import alerts_refresh
+    from anju.policy.services import alerts_refresh, alerts_refresh_deferred
 
-    requests = demo_inspections.demo_requests(seed=seed, users=users)
+    with alerts_refresh_deferred():  # hundreds of services: their households' alerts once, not after each
+        requests = demo_inspections.demo_requests(seed=seed, users=users)
+        ledger = demo_cases.demo_ledger(seed=seed, users=users, households=report.households)
     report.requests = demo_inspections.request_counts()
     report.requests_digest = hashlib.sha256("\n".join(requests.digest_lines).encode()).hexdigest()
+    _demo_training_ensure(ledger.signers_created)
+    report.signers_created = {user.pk for user in ledger.signers_created}
+    report.cases, report.cases_late, report.cases_due_soon = ledger.states, ledger.late, ledger.due_soon
+    report.cases_digest = hashlib.sha256("\n".join(ledger.digest_lines).encode()).hexdigest()
     alerts_refresh()
     rows = Alert.objects.filter(status=AlertStatus.OPEN).values("rule_id").annotate(n=Count("id"))
     counts: dict[str, int] = {}
@@ -575,6 +601,11 @@ def demo_run(
         report = demo_households_load(households=households, seed=seed, chunk_size=chunk_size, progress=progress)
         if report.households:
             demo_loop(report, seed=seed, users=[user for user, _created in users])
+            demo_loaded_record(report, seed=seed)
+    listed = {user.pk for user, _created in users}
+    for signer in demo_cases.sample_signers():  # the ledger's sample signers, after the demo users
+        if signer.pk not in listed:
+            users.append((signer, signer.pk in report.signers_created))
     report.villages_created = villages
     report.users = users
     return report

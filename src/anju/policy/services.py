@@ -17,7 +17,9 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,10 +311,34 @@ class _PendingRefresh:
 
     def __call__(self) -> None:
         self.ran = True
-        if len(self.household_ids) > INCREMENTAL_MAX:
-            alerts_refresh()
+        deferred = _DEFERRED.get()
+        if deferred is not None:
+            deferred |= self.household_ids
         else:
-            alerts_refresh(household_ids=self.household_ids)
+            _refresh_households(self.household_ids)
+
+
+def _refresh_households(household_ids: set[int]) -> None:
+    if len(household_ids) > INCREMENTAL_MAX:
+        alerts_refresh()
+    else:
+        alerts_refresh(household_ids=household_ids)
+
+
+_DEFERRED: ContextVar[set[int] | None] = ContextVar("anju_alerts_deferred", default=None)
+
+
+@contextmanager
+def alerts_refresh_deferred() -> Iterator[None]:
+    """Many services in a row (the demo writes hundreds): the households their commits touched are refreshed
+    once when the block ends, not after each commit."""
+    households: set[int] = set()
+    token = _DEFERRED.set(households)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+        _refresh_households(households)
 
 
 def alerts_refresh_on_commit(*, household_ids: Iterable[int]) -> None:

@@ -178,8 +178,8 @@ def test_rows_are_complete_and_plausible():
         assert h.division.level == Level.VILLAGE
         assert h.phone == "" or len(h.phone) in (11, 12)
     records = dict(GradeRecord.objects.filter(source="demo").values_list("house_id", "grade"))
-    # the loaded grades are "demo"; the few appraisals of the demo's P8 requests add their own
-    assert set(GradeRecord.objects.values_list("source", flat=True)) <= {"demo", "appraisal"}
+    # the loaded grades are "demo"; the appraisals of the P8 requests and the ledger and its acceptances add theirs
+    assert set(GradeRecord.objects.values_list("source", flat=True)) <= {"demo", "appraisal", "acceptance"}
     for house in House.objects.filter(appraisals__isnull=True):
         assert house.division_id == Household.objects.get(pk=house.household_id).division_id
         assert Decimal(30) <= house.floor_area <= Decimal(200)

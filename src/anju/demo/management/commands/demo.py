@@ -11,6 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from anju.cases.models import CaseState
 from anju.core.commands import AnjuCommand
 from anju.core.errors import DomainError
 from anju.demo.services import DEFAULT_CHUNK, DEFAULT_HOUSEHOLDS, DEFAULT_SEED, demo_households_count, demo_run
@@ -121,6 +122,16 @@ class Command(AnjuCommand):
                     assigned=r.get("assigned", 0),
                     done=r.get("done", 0),
                     appraisals=r.get("appraisals", 0),
+                )
+            )
+        if report.cases:
+            labels = dict(CaseState.choices)
+            self.stdout.write(
+                _("台账 {total} 件（{parts}）：逾期未完成 {late} 件，30天内到期 {soon} 件").format(
+                    total=sum(report.cases.values()),
+                    parts="、".join(f"{labels[state]} {count}" for state, count in report.cases.items()),
+                    late=report.cases_late,
+                    soon=report.cases_due_soon,
                 )
             )
         if report.alerts:
