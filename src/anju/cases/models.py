@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from anju.core.scope import Scoped
+from anju.core.scope import Scoped, ScopedQuerySet
 from anju.registry.models import Grade, House, Household
 
 
@@ -216,6 +216,14 @@ class SignOffLevel(models.TextChoices):
     COUNTY = "county", _("县级")
 
 
+class SignOffQuerySet(ScopedQuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """P2: no bulk path around the row's own refusal either."""
+        raise ValidationError(gettext("签字记录不能删除"))
+
+    delete.queryset_only = True
+
+
 class SignOff(Scoped):
     """One signature (签字背书) of one of the four clears at one level. Written once, never changed (P2)."""
 
@@ -228,6 +236,8 @@ class SignOff(Scoped):
     signer_name = models.CharField(_("签字人"), max_length=64)
     signed_at = models.DateTimeField(_("签字时间"))
     comment = models.CharField(_("意见"), max_length=500, blank=True)
+
+    objects = SignOffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("四清签字")

@@ -48,7 +48,7 @@ from anju.inspections.services.appraisals import appraisal_record, component_spe
 from anju.registry.models import House
 
 from . import vocab
-from .inspections import CONCLUSIONS, _grades_for
+from .inspections import CONCLUSIONS, grades_for
 
 #: (county, its demo appraiser): the ledger lies in 榆阳区, where the demo users are, when it has free houses
 #: enough (from about 1,000 demo households on); a smaller demo has few there, so then in 神木市 (shenmu_admin),
@@ -430,7 +430,7 @@ def _steps(rng: random.Random, first: dt.date, last: dt.date, names: list[str]) 
 def _components(house: House, grade: str, rng: random.Random) -> dict[str, str]:
     """Component grades whose worst is `grade` (C, D, or B for a house found safe)."""
     if grade in ("C", "D"):
-        return _grades_for(house, grade.lower(), rng)
+        return grades_for(house, grade.lower(), rng)
     grades = {s.code: rng.choice("aab") for s in component_specs(house.structure)}
     plain = [code for code, _value in sorted(grades.items())]
     if plain and "b" not in grades.values():

@@ -272,7 +272,7 @@ def _candidates(prefix: str, exclude_prefix: str | None, limit: int) -> list[Hou
     return preferred
 
 
-def _grades_for(house: House, target: str, rng: random.Random) -> dict[str, str]:
+def grades_for(house: House, target: str, rng: random.Random) -> dict[str, str]:
     """Component grades whose worst is `target` ("c" or "d"), on the house structure's active components."""
     specs = component_specs(house.structure)
     grades = {s.code: rng.choice("aab") for s in specs}
@@ -335,7 +335,7 @@ def demo_requests(*, seed: int, users: list[User], today: dt.date | None = None)
             lead = admin
         if lead is not None:
             target = "d" if rng.random() < 0.4 else "c"
-            components = _grades_for(house, target, rng)
+            components = grades_for(house, target, rng)
             override = not override_done and target == "c"
             appraisal = appraisal_record(
                 actor=lead,

@@ -153,4 +153,7 @@ def test_a_signature_is_never_changed_nor_deleted_p2(case, people):
     with pytest.raises(ValidationError) as exc:
         signoff.delete()
     assert exc.value.messages == ["签字记录不能删除"]
+    with pytest.raises(ValidationError) as exc:
+        SignOff.objects.filter(case=case).delete()
+    assert exc.value.messages == ["签字记录不能删除"]
     assert SignOff.objects.get(pk=signoff.pk).comment == "属实"
