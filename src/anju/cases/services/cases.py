@@ -67,7 +67,7 @@ def _responsible(code: str) -> tuple[Any, str]:
     return person.user_id, person.name
 
 
-def _settle(case: Case, appraisal: Appraisal) -> dict[str, Any]:
+def _apply_appraisal(case: Case, appraisal: Appraisal) -> dict[str, Any]:
     """Record the appraisal that settles the case; a dangerous grade starts the P19 deadline."""
     case.appraisal, case.grade, case.appraised_on = appraisal, appraisal.final_grade, appraisal.appraised_on
     case.due_on = completion_deadline(appraisal.appraised_on) if appraisal.final_grade in DANGEROUS_GRADES else None
@@ -225,8 +225,13 @@ def case_use_appraisal(*, actor: Any, case: Case, appraisal: Appraisal, expected
     require_state(case, [CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL], _("记录鉴定结果"))
     if case.house_id is None or appraisal.house_id != case.house_id:
         raise invalid({"appraisal": _("该鉴定不是本台账房屋的鉴定")})
-    before = {"state": case.state}
-    after = _settle(case, appraisal)
+    return _settle(actor, case, appraisal)
+
+
+def _settle(actor: Any, case: Case, appraisal: Appraisal) -> Case:
+    """The appraisal settles an open case: grade, appraisal date and, for C/D, the P19 deadline."""
+    before = {"state": case.state, "grade": case.grade, "due_on": case.due_on}
+    after = _apply_appraisal(case, appraisal)
     return record(
         actor=actor,
         case=case,
@@ -261,16 +266,7 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
         elif case.state not in (CaseState.REGISTERED, CaseState.AWAITING_APPRAISAL) and not resettle:
             return case  # a later re-appraisal does not rewind a case under way; the grade history shows it
         else:
-            before = {"state": case.state, "grade": case.grade, "due_on": case.due_on}
-            after = _settle(case, appraisal)
-            return record(
-                actor=actor,
-                case=case,
-                action=Action.CASE_APPRAISED,
-                before=before,
-                after=after,
-                fields=["appraisal", "grade", "appraised_on", "due_on", "measures", "state"],
-            )
+            return _settle(actor, case, appraisal)
     if previous is None and appraisal.final_grade not in DANGEROUS_GRADES:
         return None
     house = appraisal.house
@@ -299,7 +295,7 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
         responsible_id=responsible_id,
         responsible_name=responsible_name,
     )
-    after = _settle(case, appraisal)
+    after = _apply_appraisal(case, appraisal)
     case.save()
     return record(
         actor=actor,
