@@ -387,7 +387,7 @@ def commands(city_export: bool) -> None:
         print(f"{'anju export rectification (city)':58} {wall:7.1f} {rss:9,} {'':>8}" + ("" if rc == 0 else f" {rc}"))
     print("(alerts: new / updated / resolved / open, and the rule's own time as `anju alerts refresh` prints it)")
     for rule in ("P19.case_late", "P19.case_due_soon", "P19.transitional_unsafe"):
-        for run in ("first", "second"):
+        for run in ("run 1", "run 2"):
             wall, rss, rc, lines = _child([anju, "alerts", "refresh", "--rule", rule])
             last = next((line for line in lines if line.startswith(rule)), "")
             print(f"{'anju alerts refresh --rule ' + rule + ' (' + run + ')':58} {wall:7.1f} {rss:9,}"
