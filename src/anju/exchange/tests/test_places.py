@@ -1,6 +1,5 @@
 """Division names as people type them, against the real Yulin tree (issue 5 deliver 2)."""
 
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -143,10 +142,7 @@ def test_loaded_once_and_cached(places, django_assert_num_queries):
             with pytest.raises(ValueError, match="相近的有：王家沟村"):
                 resolver.resolve("榆阳区", "鱼河镇", "王家钩村")
             assert resolver.resolve_code(WANGJIAGOU_YUHE) == WANGJIAGOU_YUHE
-    started = time.perf_counter()
-    for _row in range(100_000):
-        resolver.resolve("榆阳区", "鱼河镇", "王家沟村")
-    assert time.perf_counter() - started < 1.0  # ~20 ms here; a miss would cost far more
+    assert ("榆阳区", "鱼河镇", "王家沟村") in resolver._cache  # a repeat is one dict lookup (speed: bench/, not here)
 
 
 def test_name_helpers():
