@@ -69,3 +69,7 @@ class Action(models.TextChoices):
     MONITORING_EXPORTED = "policy.monitoring.exported", _("导出动态监测对象名单")
     # demo
     DEMO_LOADED = "demo.data.loaded", _("生成演示数据")
+    # exchange
+    COMPARISON_RUN = "exchange.comparison.run", _("部门数据比对")
+    COMPARISON_APPLIED = "exchange.comparison.applied", _("处理比对结果")
+    TASK_CLOSED = "exchange.task.closed", _("处理待登记农户")
