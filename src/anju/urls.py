@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("anju.inspections.urls")),
     path("", include("anju.cases.urls")),
     path("", include("anju.policy.urls")),
+    path("", include("anju.exchange.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -67,6 +67,9 @@ class Action(models.TextChoices):
     # policy
     ALERTS_REFRESHED = "policy.alerts.refreshed", _("刷新预警")
     MONITORING_EXPORTED = "policy.monitoring.exported", _("导出动态监测对象名单")
+    # exchange
+    HOUSEHOLDS_EXPORTED = "exchange.households.exported", _("导出农户与房屋")
+    STATISTICS_EXPORTED = "exchange.statistics.exported", _("导出分区划统计表")
     # demo
     DEMO_LOADED = "demo.data.loaded", _("生成演示数据")
     # exchange

@@ -1,6 +1,6 @@
 """The ledger (台账, P19) and the P1 rectification summary as .xlsx workbooks.
 
-The ledger is written like the monitoring list (`anju.policy.exports`): xlsxwriter's `constant_memory` mode and a
+The ledger is written like the monitoring list, in the one export style (`anju.exchange.xlsx`, constant memory), by a
 chunked `iterator()` over one `select_related` query, so the whole city takes the memory of one village. It filters
 through `selectors.case_filter`, the filter of the ledger page and the API. ID numbers are masked unless the actor
 may see them (`registry.view_id`) and asked for them; how many full numbers left is on record (PIPL).
@@ -15,10 +15,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import xlsxwriter
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
@@ -30,6 +28,7 @@ from anju.audit.services import event_record
 from anju.core import idnumber
 from anju.core.scope import PREFIX_LENGTH
 from anju.divisions.models import Division, Level
+from anju.exchange import xlsx
 from anju.registry.models import Grade, Structure
 
 from .models import Case, CaseSource, CaseState, HouseholdType, RenovationMethod
@@ -37,8 +36,6 @@ from .selectors import DUE_SOON_DAYS, CaseFilters, case_filter, cases_visible, d
 from .services.cases import PROBLEM_LIST_TYPES
 
 CHUNK = 2000
-DATE_FORMAT = "yyyy-mm-dd"
-MONEY_FORMAT = "#,##0.00"
 #: The level of the rows of a summary of a division at each level (a village is its own single row).
 CHILD_LEVEL = {
     Level.PROVINCE: Level.CITY,
@@ -47,7 +44,7 @@ CHILD_LEVEL = {
     Level.TOWN: Level.VILLAGE,
 }
 
-Output = str | Path | IO[bytes]
+Output = xlsx.Output
 Progress = Callable[[int], None] | None
 
 
@@ -174,41 +171,21 @@ def ledger_export(
     if full_id and not has_action(actor, "registry.view_id"):
         raise PermissionDenied(_("您的角色无权导出完整身份证号码"))
     today = today or dt.date.today()
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "strings_to_numbers": False})
-    sheet = workbook.add_worksheet(_("危房台账"))
-    title = workbook.add_format({"bold": True, "font_size": 14})
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    formats = {
-        "text": workbook.add_format({"num_format": "@"}),
-        "date": workbook.add_format({"num_format": DATE_FORMAT}),
-        "money": workbook.add_format({"num_format": MONEY_FORMAT}),
-    }
-    columns = ledger_columns()
-    for col, (_title, width) in enumerate(columns):
-        sheet.set_column(col, col, width)
-    sheet.write_string(
-        0,
-        0,
-        _("农村危房整改台账（{scope}，统计日期：{day}）").format(
-            scope=_scope_name(actor, filters), day=today.isoformat()
-        ),
-        title,
+    book, styles = xlsx.workbook(output, title=_("农村危房整改台账"))
+    title = _("农村危房整改台账（{scope}，统计日期：{day}）").format(
+        scope=_scope_name(actor, filters), day=today.isoformat()
     )
-    for col, (name, _width) in enumerate(columns):
-        sheet.write_string(1, col, name, header)
-    sheet.freeze_panes(2, 0)
+    table = xlsx.Table(book, styles, _("危房台账"), ledger_columns(), title=title)
     labels = _labels()
-    rows = 0
     for case in ledger_cases(actor=actor, filters=filters, today=today).iterator(chunk_size=CHUNK):
-        rows += 1
-        _write_row(sheet, rows + 1, ledger_row(rows, case, labels, today, full_id=full_id), formats)
-        if progress and rows % CHUNK == 0:
+        table.add(ledger_row(table.rows + 1, case, labels, today, full_id=full_id))
+        if progress and table.rows % CHUNK == 0:
             progress(CHUNK)
+    rows = table.rows
     if progress and rows % CHUNK:
         progress(rows % CHUNK)
-    sheet.autofilter(1, 0, rows + 1, len(columns) - 1)
-    workbook.set_properties({"title": _("农村危房整改台账")})
-    workbook.close()
+    table.close()
+    book.close()
     # Names (and perhaps whole ID numbers) leave the system: who exported what, and how many full IDs, is on record.
     event_record(
         actor=actor,
@@ -221,20 +198,6 @@ def ledger_export(
         },
     )
     return rows
-
-
-def _write_row(sheet: Any, row: int, values: list[Any], formats: dict[str, Any]) -> None:
-    for col, value in enumerate(values):
-        if value is None or value == "":
-            continue
-        if isinstance(value, int):
-            sheet.write_number(row, col, value)
-        elif isinstance(value, dt.date):
-            sheet.write_datetime(row, col, value, formats["date"])
-        elif isinstance(value, str):
-            sheet.write_string(row, col, value, formats["text"])
-        else:  # Decimal money
-            sheet.write_number(row, col, float(value), formats["money"])
 
 
 # -- the rectification summary (P1) -----------------------------------------------------------------------------
@@ -329,53 +292,18 @@ def rectification_export(
 ) -> int:
     """Write the P1 summary of `division` to `output` with a sheet of definitions; returns the division rows."""
     summary = rectification_summary(actor=actor, division=division, today=today)
-    groups = summary_columns()
-    keys = [key for _group, items in groups for key, _title in items]
-    workbook = xlsxwriter.Workbook(output)
-    sheet = workbook.add_worksheet(_("整改情况汇总"))
-    title = workbook.add_format({"bold": True, "font_size": 14})
-    header = workbook.add_format(
-        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "align": "center", "valign": "vcenter"}
+    book, styles = xlsx.workbook(output, title=_("农村危房问题整改情况汇总"), constant_memory=False)
+    title = _("农村危房问题整改情况汇总（{name}，统计日期：{day}）").format(
+        name=division.name, day=summary.today.isoformat()
     )
-    cell = workbook.add_format({"border": 1})
-    bold = workbook.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2"})
-    sheet.write_string(
-        0,
-        0,
-        _("农村危房问题整改情况汇总（{name}，统计日期：{day}）").format(
-            name=division.name, day=summary.today.isoformat()
-        ),
-        title,
-    )
-    sheet.merge_range(1, 0, 2, 0, _("区划代码"), header)
-    sheet.merge_range(1, 1, 2, 1, _("区划名称"), header)
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 1, 16)
-    col = 2
-    for group, items in groups:
-        if len(items) > 1:
-            sheet.merge_range(1, col, 1, col + len(items) - 1, group, header)
-        else:
-            sheet.write_string(1, col, group, header)
-        for _key, name in items:
-            sheet.write_string(2, col, name, header)
-            col += 1
-    sheet.set_column(2, col - 1, 9)
-    sheet.set_row(2, 32)
-    sheet.freeze_panes(3, 2)
-    line = 3
-    for row in [*summary.rows, summary.total]:
-        style = bold if row is summary.total else cell
-        sheet.write_string(line, 0, row.code, style)
-        sheet.write_string(line, 1, row.name, style)
-        for offset, key in enumerate(keys):
-            sheet.write_number(line, 2 + offset, row.counts[key], style)
-        line += 1
+    labels = [(_("区划代码"), 14), (_("区划名称"), 16)]
+    sheet, keys = xlsx.summary_sheet(book, styles, _("整改情况汇总"), title, summary_columns(), labels)
+    for line, row in enumerate([*summary.rows, summary.total], start=xlsx.SUMMARY_FIRST_ROW):
+        xlsx.summary_line(sheet, styles, line, [row.code, row.name], row.counts, keys, total=row is summary.total)
         if progress:
             progress(1)
-    _write_definitions(workbook.add_worksheet(_("说明")), workbook, summary)
-    workbook.set_properties({"title": _("农村危房问题整改情况汇总")})
-    workbook.close()
+    xlsx.write_definitions(book.add_worksheet(_("说明")), styles, definitions(summary))
+    book.close()
     event_record(
         actor=actor,
         action=Action.RECTIFICATION_EXPORTED,
@@ -415,15 +343,3 @@ def definitions(summary: Summary) -> list[tuple[str, str]]:
         ),
         (_("报送"), _("P1：整改情况报同级乡村振兴部门和上级住房城乡建设部门")),
     ]
-
-
-def _write_definitions(sheet: Any, workbook: Any, summary: Summary) -> None:
-    bold = workbook.add_format({"bold": True, "valign": "top"})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, 1, 90)
-    sheet.write_string(0, 0, _("指标"), bold)
-    sheet.write_string(0, 1, _("口径"), bold)
-    for row, (name, text) in enumerate(definitions(summary), start=1):
-        sheet.write_string(row, 0, name, bold)
-        sheet.write_string(row, 1, text, wrap)

@@ -1,6 +1,6 @@
 """The monitoring list (P7) as an .xlsx workbook, written row by row in constant memory.
 
-xlsxwriter's `constant_memory` mode flushes each row to a temporary file as soon as the next one starts, and
+Written in the one export style (`anju.exchange.xlsx`, constant memory: each row is flushed as the next starts), and
 the households are read in chunks (`iterator(chunk_size=…)` with the prefetches done per chunk), so a county's
 or the whole city's list takes the same memory as a village's. ID numbers are always masked.
 """
@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
 from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
+from anju.exchange import xlsx
 from anju.registry.models import Grade, Household, Structure
 
 from .selectors import monitoring_list, monitoring_reasons
@@ -79,31 +79,18 @@ def monitoring_export(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the monitoring list in the actor's scope (under `filters`) to `output`; returns the rows written."""
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "strings_to_numbers": False})
-    sheet = workbook.add_worksheet(_("动态监测对象"))
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    text = workbook.add_format({"num_format": "@"})
-    columns = _columns()
-    for col, (title, width) in enumerate(columns):
-        sheet.set_column(col, col, width)
-        sheet.write_string(0, col, title, header)
-    sheet.freeze_panes(1, 0)
-    rows = 0
+    book, styles = xlsx.workbook(output, title=_("动态监测对象名单"))
+    table = xlsx.Table(book, styles, _("动态监测对象"), _columns())
     labels = _labels()
     for household in monitoring_list(actor=actor, filters=filters).iterator(chunk_size=CHUNK):
-        rows += 1
-        for col, value in enumerate(monitoring_row(rows, household, labels)):
-            if isinstance(value, int):
-                sheet.write_number(rows, col, value)
-            else:
-                sheet.write_string(rows, col, value, text)
-        if progress and rows % CHUNK == 0:
+        table.add(monitoring_row(table.rows + 1, household, labels))
+        if progress and table.rows % CHUNK == 0:
             progress(CHUNK)
+    rows = table.rows
     if progress and rows % CHUNK:
         progress(rows % CHUNK)
-    sheet.autofilter(0, 0, max(rows, 1), len(columns) - 1)
-    workbook.set_properties({"title": _("动态监测对象名单")})
-    workbook.close()
+    table.close()
+    book.close()
     # Names leave the system (IDs masked): who exported what is on record (PIPL).
     event_record(
         actor=actor if getattr(actor, "pk", None) else None,

@@ -2,6 +2,9 @@
 
     anju export ledger --division CODE -o FILE.xlsx [--state S] [--source S] [--late] [--full-id] [--as USER]
     anju export rectification --division CODE -o FILE.xlsx [--as USER]
+    anju export households --division CODE -o FILE.xlsx [--category C] [--grade G] [--structure S] [--idle 是|否]
+                           [--target 是|否] [--q NAME] [--full-id] [--as USER]
+    anju export statistics --division CODE -o FILE.xlsx [--as USER]
 
 Each kind is one entry of `KINDS` (its arguments and its writer), so a new export is one more entry; the division,
 the scope of `--as`, the output file and the progress bar are handled once here.
@@ -27,6 +30,9 @@ from anju.cases.selectors import CaseFilters
 from anju.core.commands import AnjuCommand
 from anju.core.scope import in_scope
 from anju.divisions.models import Division
+from anju.exchange.exports import export_households, households_export, statistics_export
+from anju.registry.filters import HouseholdFilterForm
+from anju.registry.models import Grade, Structure, TargetCategory
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,62 @@ def _ledger_write(run: Run) -> int:
         raise CommandError(str(exc)) from exc
 
 
+def _households_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--category", metavar="C", help=_("只导出该重点对象类型（如 特困人员）"))
+    parser.add_argument("--grade", metavar="G", help=_("只导出有该安全等级房屋的农户（A、B、C、D、未鉴定）"))
+    parser.add_argument("--structure", metavar="S", help=_("只导出有该结构房屋的农户（如 土窑洞）"))
+    parser.add_argument("--idle", metavar="是|否", help=_("只导出有（是）或没有（否）闲置房屋的农户"))
+    parser.add_argument("--target", metavar="是|否", help=_("只导出（是）或排除（否）重点对象户"))
+    parser.add_argument("--q", metavar="TEXT", help=_("户主姓名（开头）或完整身份证号码"))
+    parser.add_argument("--full-id", action="store_true", help=_("导出完整身份证号码（需有查看权限，记入审计）"))
+
+
+def _optional(value: str | None, choices: list[tuple[str, Any]], what: str) -> str:
+    return _choice(value.strip(), choices, what) if value and value.strip() else ""
+
+
+def _yes_no(value: str | None, what: str) -> str:
+    if not value:
+        return ""
+    answer = {"是": "1", "否": "0", "1": "1", "0": "0", "y": "1", "n": "0"}.get(value.strip().lower())
+    if answer is None:
+        raise CommandError(_("{what}应为「是」或「否」，收到「{value}」").format(what=what, value=value))
+    return answer
+
+
+def _households_filters(run: Run) -> dict[str, Any]:
+    """The options as the household list page's filter form reads them (names or codes), cleaned by that form."""
+    options = run.options
+    active = TargetCategory.objects.filter(is_active=True)
+    categories = [(c.code, c.name) for c in active] + [(c.code, s) for c in active for s in c.short_names]
+    data = {
+        "division": run.division.code,
+        "category": _optional(options.get("category"), categories, _("重点对象类型")),
+        "grade": _optional(options.get("grade"), Grade.choices, _("安全等级")),
+        "structure": _optional(options.get("structure"), Structure.choices, _("房屋结构")),
+        "idle": _yes_no(options.get("idle"), _("是否闲置")),
+        "target": _yes_no(options.get("target"), _("重点对象")),
+        "q": (options.get("q") or "").strip(),
+    }
+    form = HouseholdFilterForm(data)
+    if not form.is_valid():
+        raise CommandError("；".join(f"{form[name].label}：{' '.join(errors)}" for name, errors in form.errors.items()))
+    return form.cleaned_data
+
+
+def _households_write(run: Run) -> int:
+    try:
+        return households_export(
+            actor=run.actor,
+            filters=_households_filters(run),
+            output=run.output,
+            full_id=bool(run.options.get("full_id")),
+            progress=run.progress,
+        )
+    except PermissionDenied as exc:
+        raise CommandError(str(exc)) from exc
+
+
 KINDS: dict[str, Kind] = {
     "ledger": Kind(
         help=_("危房台账（.xlsx）"),
@@ -113,11 +175,33 @@ KINDS: dict[str, Kind] = {
         ),
         done=_("已导出整改情况汇总（{rows} 个区划及合计）到 {output}"),
     ),
+    "households": Kind(
+        help=_("农户与房屋（导入格式，一房一行，.xlsx）"),
+        action="registry.view",
+        unit=_("户"),
+        arguments=_households_arguments,
+        total=lambda run: export_households(actor=run.actor, filters=_households_filters(run)).count(),
+        write=_households_write,
+        done=_("已导出农户 {rows} 户到 {output}"),
+    ),
+    "statistics": Kind(
+        help=_("分区划统计表（农户、重点对象、房屋等级与结构、危房、台账状态与逾期，.xlsx）"),
+        action="registry.view",
+        unit=_("个区划"),
+        arguments=lambda parser: None,
+        total=lambda run: None,
+        write=lambda run: statistics_export(
+            actor=run.actor, division=run.division, output=run.output, progress=run.progress
+        ),
+        done=_("已导出分区划统计表（{rows} 个区划及合计）到 {output}"),
+    ),
 }
 
 
 class Command(AnjuCommand):
-    help = _("导出 Excel：ledger 危房台账；rectification 整改情况汇总（P1）")
+    help = _(
+        "导出 Excel：ledger 危房台账；rectification 整改情况汇总（P1）；households 农户与房屋；statistics 分区划统计表"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)

@@ -1,0 +1,4 @@
+from . import views_exports
+
+app_name = "exchange"
+urlpatterns = [*views_exports.urlpatterns]
