@@ -76,3 +76,4 @@ class Action(models.TextChoices):
     COMPARISON_RUN = "exchange.comparison.run", _("部门数据比对")
     COMPARISON_APPLIED = "exchange.comparison.applied", _("处理比对结果")
     TASK_CLOSED = "exchange.task.closed", _("处理待登记农户")
+    HOUSEHOLDS_IMPORTED = "exchange.households.imported", _("导入农户与房屋")

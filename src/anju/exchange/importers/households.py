@@ -1,0 +1,477 @@
+"""`anju import households FILE`: the registry's households and their houses (DESIGN.md "Spreadsheets/Households").
+
+A household is keyed by its head's ID number (its keyed hash, as the registry keys it):
+- a new ID creates the household, one house, its target categories and, when a grade is given, the house's first
+  grade record (source 导入);
+- a known ID updates the household and its first house in place — only the fields that differ; a blank cell never
+  erases what is stored (a file without phone numbers does not wipe them), categories are added, never ended (ending
+  one is a decision the registry records with its date), a grade is added to the history unless already there;
+- a row equal to what is stored is not written at all, so importing the same file again changes nothing.
+Every row's village must lie in the actor's subtree, and so must the household a known ID belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anju.audit.actions import Action
+from anju.core import idnumber
+from anju.core.scope import in_scope
+from anju.demo import bulk
+from anju.policy.services import alerts_refresh_on_commit
+from anju.registry.models import (
+    Grade,
+    GradeRecord,
+    GradeSource,
+    House,
+    Household,
+    HouseholdCategory,
+    SecurityMethod,
+    Structure,
+    TargetCategory,
+)
+from anju.registry.moves import move_household_rows
+from anju.registry.services import PHONE_RE
+
+from .. import values
+from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec
+from ..places import PlaceResolver
+
+HOUSEHOLD_FIELDS = ("head_name", "phone", "size", "group_name", "security_method", "note")
+HOUSE_FIELDS = ("structure", "build_year", "storeys", "floor_area", "longitude", "latitude", "is_idle")
+NEW_HOUSEHOLD = [
+    "id",
+    "division",
+    *HOUSEHOLD_FIELDS,
+    "id_cipher",
+    "id_hash",
+    "id_masked",
+    "is_sample",
+    "created_at",
+    "updated_at",
+]
+NEW_HOUSE = [
+    "id",
+    "household",
+    "division",
+    *HOUSE_FIELDS,
+    "grade",
+    "graded_on",
+    "note",
+    "is_sample",
+    "created_at",
+    "updated_at",
+]
+NEW_GRADE = ["house", "division", "grade", "graded_on", "source", "appraiser", "note", "recorded_by", "recorded_at"]
+NEW_CATEGORY = ["household", "division", "category", "certified_on", "ended_on"]
+HOUSEHOLD_DEFAULTS = {"phone": "", "group_name": "", "security_method": SecurityMethod.OWN.value, "note": ""}
+HOUSE_DEFAULTS = {"storeys": 1, "is_idle": False}
+STRUCTURE_ALIASES = {f"{label}结构": code for code, label in Structure.choices if not str(label).endswith("结构")} | {
+    "砖混房": Structure.BRICK_CONCRETE,
+    "钢混": Structure.FRAME,
+    "钢筋混凝土": Structure.FRAME,
+    "石窑": Structure.STONE_CAVE,
+    "砖窑": Structure.BRICK_CAVE,
+    "土窑": Structure.EARTH_CAVE,
+}
+GRADES = {"A": "A级", "B": "B级", "C": "C级", "D": "D级"}
+GRADE_ALIASES = {"未鉴定": Grade.UNRATED.value, "未评定": Grade.UNRATED.value} | {f"{g}级": g for g in GRADES}
+
+
+def _text(limit: int, label: str):
+    def parse(cell: Any) -> str:
+        text = values.clean_text(cell)
+        if len(text) > limit:
+            raise ValueError(_("{label}不能超过{limit}个字").format(label=label, limit=limit))
+        return text
+
+    return parse
+
+
+def _phone(cell: Any) -> str:
+    text = values.clean_text(cell).replace(" ", "")
+    if not PHONE_RE.match(text):
+        raise ValueError(_("联系电话只能包含数字，长度7到20位"))
+    return text
+
+
+def _grade(cell: Any) -> str | None:
+    code = values.parse_choice(cell, GRADES, GRADE_ALIASES)
+    return None if code == Grade.UNRATED else code
+
+
+def _graded_on(cell: Any) -> dt.date:
+    return values.parse_date(cell, not_after=timezone.localdate())
+
+
+def _build_year(cell: Any) -> int:
+    return values.parse_int(cell, 1900, timezone.localdate().year, _("建造年份"))
+
+
+COLUMNS = (
+    Column("division_code", "区划代码", aliases=("村代码", "行政区划代码", "区划编码", "村区划代码")),
+    Column("county", "县（市、区）", aliases=("县市区", "县区", "区县", "县（区）", "县")),
+    Column("town", "乡镇（街道）", aliases=("乡镇", "乡镇街道", "乡（镇）", "镇（乡）", "乡镇办")),
+    Column("village", "行政村", aliases=("行政村（社区）", "村（社区）", "村", "社区", "村名")),
+    Column("group_name", "村民小组", aliases=("组", "村组", "小组", "村民组"), parse=_text(32, "村民小组")),
+    Column("head_name", "户主姓名", aliases=("户主", "姓名"), required=True, parse=_text(64, "户主姓名")),
+    Column(
+        "id_number",
+        "身份证号码",
+        aliases=("身份证号", "户主身份证号码", "户主身份证号", "公民身份号码", "身份证"),
+        required=True,
+        parse=values.parse_id_number,
+    ),
+    Column("phone", "联系电话", aliases=("电话", "手机号", "手机号码", "联系方式"), parse=_phone),
+    Column(
+        "size",
+        "家庭人口",
+        aliases=("家庭人口数", "人口", "人口数", "家庭人数"),
+        required=True,
+        parse=lambda cell: values.parse_int(cell, 1, 30, _("家庭人口")),
+    ),
+    Column("categories", "重点对象类型", aliases=("重点对象", "对象类型", "类别", "重点对象类别")),
+    Column(
+        "structure",
+        "房屋结构",
+        aliases=("结构", "结构类型", "房屋结构类型"),
+        required=True,
+        parse=lambda cell: values.parse_choice(cell, dict(Structure.choices), STRUCTURE_ALIASES),
+    ),
+    Column("build_year", "建造年份", aliases=("建房年份", "建造年代", "建成年份", "建房时间"), parse=_build_year),
+    Column("storeys", "层数", aliases=("房屋层数",), parse=lambda cell: values.parse_int(cell, 1, 10, _("层数"))),
+    Column(
+        "floor_area",
+        "建筑面积",
+        aliases=("建筑面积（㎡）", "建筑面积（平方米）", "面积"),
+        parse=lambda cell: values.parse_decimal(cell, Decimal("0.01"), Decimal("999999.99"), 2, _("建筑面积")),
+    ),
+    Column("grade", "安全等级", aliases=("房屋安全等级", "鉴定等级", "等级", "危房等级"), parse=_grade),
+    Column("graded_on", "鉴定日期", aliases=("鉴定时间",), parse=_graded_on),
+    Column(
+        "security_method",
+        "住房保障方式",
+        aliases=("保障方式",),
+        parse=lambda cell: values.parse_choice(cell, dict(SecurityMethod.choices)),
+    ),
+    Column("is_idle", "是否闲置", aliases=("闲置",), parse=values.parse_yes_no),
+    Column("longitude", "经度", parse=lambda cell: values.parse_decimal(cell, 73, 136, 6, _("经度"))),
+    Column("latitude", "纬度", parse=lambda cell: values.parse_decimal(cell, 3, 54, 6, _("纬度"))),
+    Column("note", "备注", aliases=("说明",), parse=_text(500, "备注")),
+)
+
+
+class HouseholdsImporter:
+    kind: ClassVar[str] = "households"
+    spec: ClassVar[Spec] = Spec(columns=COLUMNS, one_of=((("division_code",), ("county", "town", "village")),))
+    permissions: ClassVar[tuple[str, ...]] = ("registry.add", "registry.change")
+    action: ClassVar[Action] = Action.HOUSEHOLDS_IMPORTED
+    key_column: ClassVar[str] = "id_number"
+
+    def start(self, ctx: Context) -> None:
+        self.places = PlaceResolver()
+        self.categories: dict[str, int] = {}
+        names: list[str] = []
+        for pk, name, short_names in TargetCategory.objects.filter(is_active=True).values_list(
+            "id", "name", "short_names"
+        ):
+            names.append(name)
+            for alias in (name, *(short_names or [])):
+                self.categories.setdefault(_category_key(alias), pk)
+        self.category_names = "、".join(names)
+        self.prefix = ctx.actor.scope_prefix if ctx.actor is not None else ""
+
+    def key(self, row: Row) -> str | None:
+        number = row.values.get("id_number")
+        if number is None:
+            return None
+        row.values["id_hash"] = idnumber.keyed_hash(number)
+        return row.values["id_hash"]
+
+    # pass 1 ---------------------------------------------------------------------------------------------------
+
+    def validate(self, rows: list[Row], ctx: Context) -> None:
+        for row in rows:
+            self._check_row(row, ctx)
+        clean = [row for row in rows if row.ok]
+        if not clean:
+            return
+        existing = {
+            h["id_hash"]: h
+            for h in Household.objects.filter(id_hash__in=[row.values["id_hash"] for row in clean]).values(
+                "id", "id_hash", "division_id", *HOUSEHOLD_FIELDS
+            )
+        }
+        houses: dict[int, dict[str, Any]] = {}
+        for house in (
+            House.objects.filter(household_id__in=[h["id"] for h in existing.values()])
+            .order_by("household_id", "id")
+            .values("id", "household_id", "grade", "graded_on", *HOUSE_FIELDS)
+        ):
+            houses.setdefault(house["household_id"], house)
+        active: dict[int, set[int]] = defaultdict(set)
+        for household_id, category_id in HouseholdCategory.objects.filter(
+            household_id__in=list(houses.keys() | {h["id"] for h in existing.values()}), ended_on__isnull=True
+        ).values_list("household_id", "category_id"):
+            active[household_id].add(category_id)
+        graded: set[tuple[int, str, dt.date]] = set(
+            GradeRecord.objects.filter(house_id__in=[h["id"] for h in houses.values()]).values_list(
+                "house_id", "grade", "graded_on"
+            )
+        )
+        for row in clean:
+            current = existing.get(row.values["id_hash"])
+            if current is None:
+                self._create(row)
+            elif self.prefix and not in_scope(current["division_id"], self.prefix):
+                row.fail(
+                    self.spec.column("id_number"),
+                    _("该身份证号码已登记为户主，所在村不在您的管辖范围内，请联系所在地核实"),
+                    idnumber.mask(row.values["id_number"]),
+                )
+            else:
+                self._update(row, current, houses.get(current["id"]), active[current["id"]], graded)
+
+    def _check_row(self, row: Row, ctx: Context) -> None:
+        """The place, the scope, the categories and the grade's date: everything one row can tell alone."""
+        v = row.values
+        column = self.spec.column
+        code = None
+        if v.get("division_code") is not None:
+            try:
+                code = self.places.resolve_code(v["division_code"])
+            except ValueError as exc:
+                row.fail(column("division_code"), str(exc))
+        elif not any(row.raw.get(k) not in (None, "") for k in ("county", "town", "village")):
+            row.fail(column("village" if "village" in ctx.present else "division_code"), _("请填写所在行政村"), "")
+        else:
+            try:
+                code = self.places.resolve(v.get("county"), v.get("town"), v.get("village"))
+            except ValueError as exc:
+                row.fail(column("village"), str(exc), _place_text(row))
+        if code and self.prefix and not in_scope(code, self.prefix):
+            row.fail(
+                column("division_code" if v.get("division_code") is not None else "village"),
+                _("「{name}」不在您的管辖范围内").format(name=self.places.names.get(code, code)),
+            )
+        v["village_code"] = code
+
+        ids: list[int] = []
+        if v.get("categories") is not None:
+            unknown = []
+            for part in values.split_multi(v["categories"]):
+                pk = self.categories.get(_category_key(part))
+                if pk is None:
+                    unknown.append(part)
+                elif pk not in ids:
+                    ids.append(pk)
+            if unknown:
+                row.fail(
+                    column("categories"),
+                    _("未知的重点对象类型「{names}」，应为：{choices}（可写常用简称）").format(
+                        names="、".join(unknown), choices=self.category_names
+                    ),
+                )
+        v["category_ids"] = ids
+
+        if v.get("grade") and _raw_blank(row, "graded_on"):
+            row.fail(column("graded_on"), _("填写了安全等级时必须填写鉴定日期"), "")
+        if v.get("graded_on") is not None and _raw_blank(row, "grade"):
+            row.fail(column("grade"), _("填写了鉴定日期时必须填写安全等级"), "")
+
+    def _create(self, row: Row) -> None:
+        v = row.values
+        number = v["id_number"]
+        household = {f: v[f] if v.get(f) is not None else HOUSEHOLD_DEFAULTS.get(f) for f in HOUSEHOLD_FIELDS}
+        house = {f: v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS}
+        grade = (v["grade"], v["graded_on"]) if v.get("grade") else None
+        row.outcome = CREATED
+        row.payload = (
+            "new",
+            v["village_code"],
+            household,
+            (idnumber.encrypt(number), v["id_hash"], idnumber.mask(number)),
+            house,
+            grade,
+            v["category_ids"],
+        )
+
+    def _update(
+        self,
+        row: Row,
+        current: dict[str, Any],
+        house: dict[str, Any] | None,
+        active: set[int],
+        graded: set[tuple[int, str, dt.date]],
+    ) -> None:
+        v = row.values
+        household = {f: v[f] for f in HOUSEHOLD_FIELDS if v.get(f) is not None and v[f] != current[f]}
+        moved_to = v["village_code"] if v["village_code"] != current["division_id"] else None
+        if house is None:  # registered without a house: the file's house becomes its first
+            house_changes = {f: v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS}
+        else:
+            house_changes = {f: v[f] for f in HOUSE_FIELDS if v.get(f) is not None and v[f] != house[f]}
+        grade = None
+        if v.get("grade"):
+            mark = (v["grade"], v["graded_on"])
+            if house is None or (house["id"], *mark) not in graded:
+                grade = mark
+                if house is not None and (house["graded_on"] is None or mark[1] >= house["graded_on"]):
+                    house_changes |= {"grade": mark[0], "graded_on": mark[1]}
+        categories = [pk for pk in v["category_ids"] if pk not in active]
+        if not (household or moved_to or house_changes or grade or categories):
+            row.outcome = UNCHANGED
+            return
+        row.outcome = UPDATED
+        row.payload = (
+            "update",
+            current["id"],
+            moved_to or current["division_id"],
+            bool(moved_to),
+            household,
+            house["id"] if house else None,
+            house_changes,
+            grade,
+            categories,
+        )
+
+    def complete(self, ctx: Context) -> list:
+        return []
+
+    # pass 2 ---------------------------------------------------------------------------------------------------
+
+    def write(self, batches: Iterator[list[tuple[int, str, Any]]], ctx: Context) -> dict[str, Any]:
+        layouts = {
+            "household": bulk.columns_for(Household, NEW_HOUSEHOLD),
+            "house": bulk.columns_for(House, NEW_HOUSE),
+            "grade": bulk.columns_for(GradeRecord, NEW_GRADE),
+            "category": bulk.columns_for(HouseholdCategory, NEW_CATEGORY),
+        }
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        recorder = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
+        touched: set[int] = set()
+        totals = {"houses_created": 0, "grade_records": 0, "categories_added": 0, "moved": 0}
+        with bulk.bulk_session():
+            for items in batches:
+                news = [payload for _n, outcome, payload in items if outcome == CREATED]
+                updates = [payload for _n, outcome, payload in items if outcome == UPDATED]
+                writer = _Batch(layouts, now, recorder)
+                writer.add_new(news)
+                writer.add_updates(updates)
+                writer.flush()
+                touched |= writer.touched
+                for key in totals:
+                    totals[key] += writer.totals[key]
+        alerts_refresh_on_commit(household_ids=touched)  # P7: categories and grades put households on the list
+        return totals
+
+
+class _Batch:
+    """The rows of one spool batch in database form, written with one statement per table and field set."""
+
+    def __init__(self, layouts: dict[str, tuple[list[str], tuple]], now: Any, recorder: int | None):
+        self.layouts = layouts
+        self.now = now
+        self.recorder = recorder
+        self.households: list[tuple] = []
+        self.houses: list[tuple] = []
+        self.grades: list[tuple] = []
+        self.categories: list[tuple] = []
+        self.updates: dict[tuple[type, tuple[str, ...]], list[tuple]] = defaultdict(list)
+        self.moves: list[tuple[int, str]] = []
+        self.touched: set[int] = set()
+        self.totals = {"houses_created": 0, "grade_records": 0, "categories_added": 0, "moved": 0}
+
+    def _house(self, house_id: int, household_id: int, village: str, house: dict[str, Any], grade) -> None:
+        extra = self.layouts["house"][1]
+        mark = grade or (Grade.UNRATED.value, None)
+        values_ = [house[f] for f in HOUSE_FIELDS]
+        self.houses.append((house_id, household_id, village, *values_, *mark, "", False, self.now, self.now, *extra))
+        self.totals["houses_created"] += 1
+
+    def _grade(self, house_id: int, village: str, grade: tuple[str, dt.date]) -> None:
+        extra = self.layouts["grade"][1]
+        self.grades.append(
+            (house_id, village, grade[0], grade[1], GradeSource.IMPORT.value, "", "", self.recorder, self.now, *extra)
+        )
+        self.totals["grade_records"] += 1
+
+    def _categories(self, household_id: int, village: str, ids: list[int]) -> None:
+        extra = self.layouts["category"][1]
+        self.categories += [(household_id, village, pk, None, None, *extra) for pk in ids]
+        self.totals["categories_added"] += len(ids)
+
+    def add_new(self, news: list[tuple]) -> None:
+        if not news:
+            return
+        first_household = bulk.reserve_ids(Household, len(news))
+        first_house = bulk.reserve_ids(House, len(news))
+        extra = self.layouts["household"][1]
+        for offset, (_op, village, household, ids, house, grade, categories) in enumerate(news):
+            household_id, house_id = first_household + offset, first_house + offset
+            values_ = [household[f] for f in HOUSEHOLD_FIELDS]
+            self.households.append((household_id, village, *values_, *ids, False, self.now, self.now, *extra))
+            self._house(house_id, household_id, village, house, grade)
+            if grade:
+                self._grade(house_id, village, grade)
+            self._categories(household_id, village, categories)
+            self.touched.add(household_id)
+
+    def add_updates(self, updates: list[tuple]) -> None:
+        houseless = [u for u in updates if u[5] is None]
+        next_house = bulk.reserve_ids(House, len(houseless)) if houseless else 0
+        for _op, household_id, village, moved, household, house_id, house, grade, categories in updates:
+            self.touched.add(household_id)
+            if moved:
+                household = household | {"division_id": village}
+                self.moves.append((household_id, village))
+            if household:
+                self._update(Household, household_id, household)
+            if house_id is None:
+                house_id, next_house = next_house, next_house + 1
+                self._house(house_id, household_id, village, house, grade)
+            elif house:
+                self._update(House, house_id, house)
+            if grade:
+                self._grade(house_id, village, grade)
+            self._categories(household_id, village, categories)
+
+    def _update(self, model: type, pk: int, changes: dict[str, Any]) -> None:
+        fields = tuple(sorted(changes))
+        self.updates[(model, fields)].append((*(changes[f] for f in fields), self.now, pk))
+
+    def flush(self) -> None:
+        bulk.insert_rows(Household, self.layouts["household"][0], self.households)
+        bulk.insert_rows(House, self.layouts["house"][0], self.houses)
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for (model, fields), rows in self.updates.items():
+                columns = [model._meta.get_field(f).column for f in fields]
+                assignments = ", ".join(f"{qn(c)} = %s" for c in [*columns, "updated_at"])
+                cursor.executemany(f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE id = %s", rows)
+        for household_id, village in self.moves:  # rare: a corrected village; the household's rows follow it
+            move_household_rows(Household(pk=household_id), village)
+            self.totals["moved"] += 1
+        bulk.insert_rows(GradeRecord, self.layouts["grade"][0], self.grades)
+        bulk.insert_rows(HouseholdCategory, self.layouts["category"][0], self.categories)
+
+
+def _category_key(text: str) -> str:
+    return values.clean_text(text).replace(" ", "").casefold()
+
+
+def _raw_blank(row: Row, key: str) -> bool:
+    value = row.raw.get(key)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _place_text(row: Row) -> str:
+    return "/".join(values.clean_text(row.raw.get(k)) for k in ("county", "town", "village") if row.raw.get(k))
