@@ -23,7 +23,7 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", _("部门用户")
 
 
-READ = {"divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view"}
+READ = {"divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view", "exchange.view"}
 REGISTRY_WRITE = {"registry.add", "registry.change"}
 FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
 CASE_FIELD_WORK = {"cases.open", "cases.apply"}  # open ledger cases; the household's application, consent, photos
@@ -37,7 +37,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {
             "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
-            "policy.refresh", "cases.configure",
+            "policy.refresh", "cases.configure", "exchange.compare", "exchange.apply", "exchange.task",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK
@@ -50,16 +50,19 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {
             "registry.view_id", "divisions.import", "audit.view", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.review", "cases.sign",
+            "exchange.compare", "exchange.apply", "exchange.task",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK
     ),
     Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
     Role.TOWN_STAFF: frozenset(
-        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign"}
+        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign", "exchange.task"}
     ),
-    Role.VILLAGE_STAFF: frozenset(READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"cases.sign"}),
-    Role.DEPARTMENT: frozenset(READ),
+    Role.VILLAGE_STAFF: frozenset(
+        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"cases.sign", "exchange.task"}
+    ),
+    Role.DEPARTMENT: frozenset(READ | {"exchange.compare"}),  # a department compares its own lists (P6)
 }  # fmt: skip
 
 

@@ -495,7 +495,7 @@ def comparison_run(
     and the file's SHA-256: the list holds personal data of many people (PIPL).
     """
     if actor is not None:
-        require_action(actor, "registry.change")
+        require_action(actor, "exchange.compare")
     source = parse_source(source)
     scope = comparison_scope(actor=actor, division_code=division_code)
     path = Path(path)

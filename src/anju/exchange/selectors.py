@@ -10,18 +10,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from anju.accounts.permissions import has_action
-from anju.core.scope import scope_q
-
 from .models import Comparison, ComparisonItem, RegistrationTask
 
 
 def _visible(qs: QuerySet, actor: Any) -> QuerySet:
-    if actor is None:
-        return qs
-    if not has_action(actor, "registry.view") or not actor.division_id:
-        return qs.none()
-    return qs.filter(scope_q("division_id", actor.scope_prefix))
+    return qs if actor is None else qs.visible_to(actor)
 
 
 def comparison_list(*, actor: Any) -> QuerySet[Comparison]:

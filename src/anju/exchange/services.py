@@ -36,7 +36,7 @@ def _require_manager(actor: Any) -> None:
     """Findings change certified categories: a county manager (or above) decides, not a town or village."""
     if actor is None:
         return
-    require_action(actor, "registry.change")
+    require_action(actor, "exchange.apply")
     if actor.division.level not in APPLY_LEVELS:
         raise PermissionDenied(_("比对结果须由县级及以上管理员处理"))
 
@@ -218,7 +218,7 @@ def task_close(
     """The village closes a task: registered (linked to the household, found by the ID if not given) or
     checked and not to be registered (with the reason)."""
     if actor is not None:
-        require_action(actor, "registry.change")
+        require_action(actor, "exchange.task")
     task = RegistrationTask.objects.select_for_update().get(pk=task.pk)
     if actor is not None and not in_scope(task.division_id, actor.scope_prefix):
         raise ScopeError(_("该任务不在您的管辖范围内"))
