@@ -261,14 +261,33 @@ def _anju(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return done
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the subprocess runs on its own SQLite file"
-)
-def test_killed_import_leaves_the_database_as_before(tmp_path):
-    """SIGKILL while pass 2 is writing (after its first progress output): the one transaction is never committed."""
+@pytest.fixture
+def subprocess_env(tmp_path):
+    """An environment for `anju` subprocesses with a database of their own (the test database is invisible to
+    them): a SQLite file under a fresh data dir, or a fresh database on the PostgreSQL server of DATABASE_URL."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env["ANJU_DATA_DIR"] = str(tmp_path / "data")
     (tmp_path / "data").mkdir()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield env
+        return
+    import psycopg
+
+    name = f"anju_kill_{os.getpid()}"
+    server = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    env["DATABASE_URL"] = f"{server}/{name}"
+    yield env
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_killed_import_leaves_the_database_as_before(tmp_path, subprocess_env):
+    """SIGKILL while pass 2 is writing (after its first progress output): the one transaction is never committed."""
+    env = subprocess_env
     _anju(env, "migrate", "-v", "0")
     base = Path(factories.__file__).parents[1] / "divisions" / "data" / "yulin-divisions.csv"
     _anju(env, "import", "divisions", str(base))
