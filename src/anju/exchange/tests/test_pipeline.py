@@ -1,0 +1,88 @@
+"""The engine's contract for its callers (terminal, web upload, benchmark): progress in both passes, the run's
+history, the stored error workbook, file-level refusals recorded on the run."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from python_calamine import CalamineWorkbook
+
+from anju.core import idnumber
+from anju.core.errors import DomainError
+from anju.exchange.models import ImportMode, ImportRun, RunStatus
+from anju.exchange.pipeline import BATCH, run_import
+from anju.registry.models import Household
+from anju.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def households_file(path: Path, count: int, bad: set[int] = frozenset()) -> Path:
+    village = factories.village(factories.YUYANG_TOWN, 1)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["区划代码", "户主姓名", "身份证号码", "家庭人口", "房屋结构"])
+        for n in range(count):
+            number = idnumber.compose("610802", dt.date(1960, 1, 1) + dt.timedelta(days=n // 1000), n % 1000)
+            writer.writerow([village.code, f"户{n}", number, "0" if n in bad else "3", "砖混"])
+    return path
+
+
+def test_progress_in_both_passes_and_the_run_history(tmp_path):
+    path = households_file(tmp_path / "h.csv", BATCH + 10)
+    calls: list[tuple[str, int]] = []
+    result = run_import(kind="households", path=path, actor=None, progress=lambda phase, n: calls.append((phase, n)))
+    assert [n for phase, n in calls if phase == "check"] == [BATCH, 10]
+    assert sum(n for phase, n in calls if phase == "write") == BATCH + 10
+    run = ImportRun.objects.get()
+    assert (run.status, run.progress_done, run.created, run.file_name) == ("done", BATCH + 10, BATCH + 10, "h.csv")
+    assert result.written and Household.objects.count() == BATCH + 10
+
+
+def test_web_run_keeps_its_error_workbook(tmp_path):
+    """The web makes the run first (PENDING, its upload) and asks for the workbook in run.errors_file."""
+    user = factories.user("xian", factories.YUYANG, "county_manager")
+    run = ImportRun.objects.create(kind="households", file_name="上传.csv", division_id=user.division_id)
+    path = households_file(tmp_path / "h.csv", 5, bad={1, 3})
+    result = run_import(
+        kind="households", path=path, actor=user, mode=ImportMode.SKIP_INVALID, store_errors=True, run=run
+    )
+    run.refresh_from_db()
+    assert (run.status, run.created, run.invalid, run.file_name, run.started_by) == ("done", 3, 2, "上传.csv", user)
+    assert [e.row for e in result.errors] == [3, 5]
+    with run.errors_file.open("rb") as handle:
+        rows = CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0).to_python()
+    assert [int(r[0]) for r in rows[1:]] == [3, 5] and rows[1][1] == "家庭人口"
+
+
+def test_dry_run_counts_and_writes_nothing(tmp_path):
+    result = run_import(kind="households", path=households_file(tmp_path / "h.csv", 3), actor=None, dry_run=True)
+    assert (result.run.status, result.run.dry_run, result.run.created) == ("done", True, 3)
+    assert not result.written and not Household.objects.exists()
+
+
+def test_unreadable_file_is_refused_on_the_run(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("户主姓名,身份证号码\n", encoding="utf-8")
+    with pytest.raises(DomainError):
+        run_import(kind="households", path=path, actor=None)
+    run = ImportRun.objects.get()
+    assert run.status == RunStatus.REFUSED and run.message and run.finished_at
+
+
+def test_roles_checked_before_reading(tmp_path):
+    factories.user("dept", factories.YUYANG, "department")
+    from anju.accounts.models import User
+
+    with pytest.raises(PermissionDenied):
+        run_import(kind="households", path=tmp_path / "none.csv", actor=User.objects.get(username="dept"))
+    assert not ImportRun.objects.exists()
+
+
+def test_unknown_kind(tmp_path):
+    with pytest.raises(DomainError, match="未知的导入类型"):
+        run_import(kind="nope", path=tmp_path / "x.csv", actor=None)
