@@ -1,9 +1,7 @@
-"""Reading tabular files row by row and reporting bad rows (the shared shape of every import)."""
+"""A bad cell as every import reports it (`RowError`), and the old row reader the division service still uses."""
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,12 +43,6 @@ class ImportReport:
         return not self.errors
 
 
-def normalize_header(text: str) -> str:
-    """Trim, full-width → half-width, drop spaces and brackets so '县（市、区）' matches '县(市、区)'."""
-    value = unicodedata.normalize("NFKC", str(text or ""))
-    return "".join(ch for ch in value if not ch.isspace() and ch not in "()（）[]【】*")
-
-
 def clean_cell(value: object) -> str:
     if value is None:
         return ""
@@ -60,44 +52,16 @@ def clean_cell(value: object) -> str:
 
 
 def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, {normalised header: cleaned value}) from .csv (UTF-8 or GBK) or .xlsx/.xls.
+    """Yield (row number, {header: cleaned text}) through the import reader (`reader.open_table`).
 
-    The header row is the first row that holds every required column, so title rows above it are skipped.
+    Kept for `divisions.services.division_import` (the installation's base load); imports go through
+    `exchange.pipeline.run_import`.
     """
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gbk"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise DomainError(_("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"))
-        table: Iterator[list[object]] = iter(csv.reader(io.StringIO(text)))
-    elif suffix in (".xlsx", ".xls"):
-        from python_calamine import CalamineWorkbook
+    from .reader import Column, open_table
 
-        try:
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        except Exception as exc:  # calamine raises its own types for damaged files
-            raise DomainError(_("无法读取表格文件：{error}").format(error=exc)) from exc
-        table = iter(sheet.to_python(skip_empty_area=False))
-    else:
-        raise DomainError(_("不支持的文件类型「{suffix}」，请使用 .xlsx、.xls 或 .csv").format(suffix=path.suffix))
-
-    wanted = {normalize_header(h) for h in required}
-    header: list[str] | None = None
-    for number, cells in enumerate(table, start=1):
-        if header is None:
-            names = [normalize_header(c) for c in cells]
-            if wanted <= set(names):
-                header = names
-            continue
-        values = [clean_cell(c) for c in cells]
-        if not any(values):
-            continue
-        yield number, {name: (values[i] if i < len(values) else "") for i, name in enumerate(header) if name}
-    if header is None:
-        raise DomainError(_("未找到表头行，文件须包含以下列：{columns}").format(columns="、".join(required)))
+    with open_table(Path(path), [Column(h, h, required=True) for h in required]) as table:
+        missing = [h for h in required if h not in table.keys]
+        if missing:
+            raise DomainError(_("未找到表头行，文件须包含以下列：{columns}").format(columns="、".join(required)))
+        for number, cells in table:
+            yield number, {key: clean_cell(value) for key, value in cells.items()}
