@@ -37,7 +37,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from anju.accounts.models import User  # noqa: E402
-from anju.demo.bulk import analyze, bulk_session, columns_for, insert_rows, reserve_ids  # noqa: E402
+from anju.core.bulk import analyze, bulk_session, columns_for, insert_rows, reserve_ids  # noqa: E402
 from anju.inspections.models import (  # noqa: E402
     AppraisalRequest,
     Campaign,

@@ -49,7 +49,7 @@ from django.utils import timezone  # noqa: E402
 from anju.accounts.models import User  # noqa: E402
 from anju.cases.models import Case, Renovation, SignOff, TransitionalHousing  # noqa: E402
 from anju.cases.selectors import CaseFilters, case_list  # noqa: E402
-from anju.demo.bulk import analyze, bulk_session, columns_for, insert_rows, reserve_ids  # noqa: E402
+from anju.core.bulk import analyze, bulk_session, columns_for, insert_rows, reserve_ids  # noqa: E402
 from anju.demo.services import DEMO_TOWN_USER, demo_village_user  # noqa: E402
 from anju.divisions.models import Division  # noqa: E402
 from anju.policy.deadlines import completion_deadline  # noqa: E402

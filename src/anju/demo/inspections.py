@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from anju.accounts.models import User
 from anju.accounts.permissions import has_action
+from anju.core import bulk
 from anju.core.errors import ConflictError
 from anju.inspections.models import (
     Appraisal,
@@ -36,8 +37,6 @@ from anju.inspections.services.appraisals import (
 )
 from anju.inspections.services.campaigns import campaign_create_annual
 from anju.registry.models import CAVE_STRUCTURES, EARTH_STRUCTURES, House
-
-from . import bulk
 
 COVERAGE = 0.92
 CHECK_FIELDS = [

@@ -26,16 +26,16 @@ from anju.accounts.permissions import Role
 from anju.accounts.services import training_record, user_create
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core import idnumber
+from anju.core import bulk, idnumber
 from anju.core.errors import ConflictError
 from anju.divisions.models import Division, Level
 from anju.divisions.services import division_load_base
 from anju.inspections.models import CheckRecord, HouseFinding
 from anju.registry.models import GradeRecord, GradeSource, House, Household, HouseholdCategory, TargetCategory
 
-from . import bulk, vocab
 from . import cases as demo_cases
 from . import inspections as demo_inspections
+from . import vocab
 from .generator import DemoGenerator, HouseholdSpec, VillageRef, village_names
 
 CITY = "610800000000"

@@ -66,7 +66,7 @@ def parent_code_of(code: str, parent_level: str) -> str:
     return code[: PREFIX_LENGTH[parent_level]].ljust(12, "0")
 
 
-def _validate(rows: list[DivisionRow], existing: dict[str, str]) -> list[RowError]:
+def division_rows_check(rows: list[DivisionRow], existing: dict[str, str]) -> list[RowError]:
     """Check codes, levels, parents and cycles against the file and the database together."""
     errors: list[RowError] = []
     in_file: dict[str, DivisionRow] = {}
@@ -155,7 +155,7 @@ def division_import(*, actor, path: Path, dry_run: bool = False, is_sample: bool
     rows = _parse(Path(path))
     report = ImportReport(total=len(rows))
     existing = dict(Division.objects.values_list("code", "level"))
-    report.errors = _validate(rows, existing)
+    report.errors = division_rows_check(rows, existing)
     if actor is not None:
         report.errors += [
             RowError(r.row, "code", r.code, _("不在您的管辖范围内"))

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from anju.audit.actions import Action
 from anju.core.scope import in_scope
 from anju.divisions.models import LEVEL_ORDER, Division
-from anju.divisions.services import LEVEL_ALIASES, DivisionRow
-from anju.divisions.services import _validate as division_rows_check
+from anju.divisions.services import LEVEL_ALIASES, DivisionRow, division_rows_check
 
 from .. import values
 from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec

@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
-from anju.core import idnumber
+from anju.core import bulk, idnumber
 from anju.core.scope import in_scope
-from anju.demo import bulk
 from anju.policy.services import alerts_refresh_on_commit
 from anju.registry.models import (
     Grade,
@@ -146,7 +145,9 @@ COLUMNS = (
         required=True,
         parse=lambda cell: values.parse_choice(cell, dict(Structure.choices), STRUCTURE_ALIASES),
     ),
-    Column("build_year", "建造年份", aliases=("建房年份", "建造年代", "建成年份", "建房时间"), parse=_build_year),
+    Column(
+        "build_year", "建造年份", aliases=("建房年份", "建造年代", "建成年份", "建房时间", "年份"), parse=_build_year
+    ),
     Column("storeys", "层数", aliases=("房屋层数",), parse=lambda cell: values.parse_int(cell, 1, 10, _("层数"))),
     Column(
         "floor_area",

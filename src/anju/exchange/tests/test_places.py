@@ -1,6 +1,5 @@
 """Division names as people type them, against the real Yulin tree (issue 5 deliver 2)."""
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -1,4 +1,4 @@
-"""Bulk writes for large synthetic loads: COPY on PostgreSQL, `executemany` on SQLite (DESIGN.md "Stack").
+"""Bulk writes: COPY on PostgreSQL, `executemany` on SQLite (DESIGN.md "Stack"), for the demo and every import.
 
 Measured on 2 cores, a million rows take ~6 s by COPY and ~10 s by executemany, against ~60 s by `bulk_create`,
 so the demo loader never goes through the ORM for its big tables. Primary keys are reserved up front so rows
