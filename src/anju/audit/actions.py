@@ -77,3 +77,4 @@ class Action(models.TextChoices):
     COMPARISON_APPLIED = "exchange.comparison.applied", _("处理比对结果")
     TASK_CLOSED = "exchange.task.closed", _("处理待登记农户")
     HOUSEHOLDS_IMPORTED = "exchange.households.imported", _("导入农户与房屋")
+    PROBLEMS_IMPORTED = "exchange.problems.imported", _("导入问题清单")

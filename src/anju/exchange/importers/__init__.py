@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from .divisions import DivisionsImporter
 from .households import HouseholdsImporter
+from .problems import ProblemsImporter
 
 IMPORTERS = {
     HouseholdsImporter.kind: HouseholdsImporter,
     DivisionsImporter.kind: DivisionsImporter,
+    ProblemsImporter.kind: ProblemsImporter,
 }

@@ -2,6 +2,7 @@
 
     anju import households FILE [--dry-run] [--skip-invalid] [--errors OUT.xlsx] [--as USER]
     anju import divisions FILE [--dry-run] [--skip-invalid] [--errors OUT.xlsx] [--as USER]
+    anju import problems FILE [--dry-run] [--skip-invalid] [--errors OUT.xlsx] [--as USER]
 
 All-or-nothing by default: a file with any bad row writes nothing, every bad row is listed (the first 200 here, all
 of them in the `--errors` workbook) and the command exits non-zero. `--skip-invalid` writes the good rows.
@@ -27,12 +28,13 @@ from anju.exchange.pipeline import ImportResult, run_import
 KINDS = {
     "households": _("导入农户与房屋（户主身份证号码为准：新号新增，已有则更新）"),
     "divisions": _("导入行政区划（NBS 12位代码：code,name,level,parent_code）"),
+    "problems": _("导入问题清单（P1）：每行开立一件台账，来源为问题清单；系统中没有的农户先新建并标注待核实"),
 }
 PHASES = {"check": _("校验"), "write": _("写入")}
 
 
 class Command(AnjuCommand):
-    help = _("导入数据文件（.xlsx、.xls、.csv）：households 农户与房屋；divisions 行政区划")
+    help = _("导入数据文件（.xlsx、.xls、.csv）：households 农户与房屋；divisions 行政区划；problems 问题清单")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
@@ -114,3 +116,5 @@ class Command(AnjuCommand):
         else:
             verb = _("导入完成")
         self.stdout.write(self.style.SUCCESS(f"{verb}：{counts}"))
+        if run.kind == "problems" and result.written and run.message:
+            self.stdout.write(run.message)
