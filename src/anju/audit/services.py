@@ -56,6 +56,60 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def event_build(
+    *,
+    actor: Any,
+    action: Action,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    object_repr: str = "",
+    division_code: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    backfilled: bool = False,
+    created_at: dt.datetime | None = None,
+) -> Event:
+    """An event not yet on the chain: `events_append` (or `event_record`) puts it there. Without `obj`, the
+    object is named by `object_type`/`object_id`/`object_repr` (bulk writers that hold ids, not instances)."""
+    person = actor if getattr(actor, "pk", None) else None
+    return Event(
+        created_at=created_at or timezone.now(),
+        actor=person,
+        actor_name=(person.get_full_name() or person.username) if person is not None else SYSTEM_NAME,
+        request_id=current_request_id(),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else str(object_id),
+        object_repr=str(obj)[:200] if obj is not None else object_repr[:200],
+        division_code=division_code or getattr(obj, "division_code", "") or "",
+        before=_plain(before),
+        after=_plain(after),
+        extra=_plain(extra),
+        backfilled=backfilled,
+    )
+
+
+def events_append(events: list[Event]) -> None:
+    """Append built events to the chain, in order, inside the caller's transaction: the chain head is locked once
+    and ids are reserved in one block, so a bulk writer adds thousands of events in one insert."""
+    from anju.core.bulk import reserve_ids
+
+    if not events:
+        return
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        first = reserve_ids(Event, len(events))
+        previous = head.last_hash
+        for offset, event in enumerate(events):
+            event.pk, event.prev_hash = first + offset, previous
+            event.hash = previous = event_hash(event)
+        Event.objects.bulk_create(events, batch_size=500)
+        head.last_id, head.last_hash = events[-1].pk, previous
+        head.save(update_fields=["last_id", "last_hash"])
+
+
 def event_record(
     *,
     actor: Any,
@@ -68,24 +122,19 @@ def event_record(
     backfilled: bool = False,
 ) -> Event:
     """Append one event to the chain (inside the caller's transaction)."""
+    event = event_build(
+        actor=actor,
+        action=action,
+        obj=obj,
+        division_code=division_code,
+        before=before,
+        after=after,
+        extra=extra,
+        backfilled=backfilled,
+    )
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = Event(
-            created_at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_name=(actor.get_full_name() or actor.username) if getattr(actor, "pk", None) else SYSTEM_NAME,
-            request_id=current_request_id(),
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:200] if obj is not None else "",
-            division_code=division_code or getattr(obj, "division_code", "") or "",
-            before=_plain(before),
-            after=_plain(after),
-            extra=_plain(extra),
-            backfilled=backfilled,
-            prev_hash=head.last_hash,
-        )
+        event.prev_hash = head.last_hash
         event.hash = event_hash(event)
         event.save()
         head.last_id, head.last_hash = event.pk, event.hash

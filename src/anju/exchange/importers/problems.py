@@ -31,17 +31,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
-from anju.audit.models import ChainHead, Event
-from anju.audit.services import SYSTEM_NAME, event_hash
+from anju.audit.models import Event
+from anju.audit.services import event_build, events_append
 from anju.cases.models import OPEN_STATES, Case, CaseSource, CaseState, HouseholdType
 from anju.core import bulk, idnumber
-from anju.core.middleware import current_request_id
 from anju.core.scope import in_scope
 from anju.policy.responsibility import ResponsibilityMap
 from anju.policy.services import alerts_refresh_on_commit
@@ -351,7 +349,7 @@ class _Writer:
         ]
         bulk.insert_rows(Household, self.households_layout[0], households)
         events = self._open(cases, people, categories) + self._update(updates)
-        _append_events(events)
+        events_append(events)
         self.totals["households_created"] += len(news)
 
     def _categories(self, household_ids: list[int]) -> dict[int, list[str]]:
@@ -458,22 +456,17 @@ class _Writer:
         **extra: Any,
     ) -> Event:
         run = self.ctx.run
-        actor = self.ctx.actor if self.actor_id else None
-        return Event(
-            created_at=self.now,
-            actor=actor,
-            actor_name=(actor.get_full_name() or actor.username) if actor is not None else SYSTEM_NAME,
-            request_id=current_request_id(),
+        return event_build(
+            actor=self.ctx.actor if self.actor_id else None,
             action=action,
             object_type=Case._meta.label_lower,
-            object_id=str(case_id),
+            object_id=case_id,
             object_repr=_("台账#{id}").format(id=case_id),
             division_code=village,
-            before=_plain(before),
-            after=_plain(after),
-            extra=_plain(
-                {"import_run": run.pk, "file": run.file_name, "sha256": run.file_sha256, "row": number} | extra
-            ),
+            before=before,
+            after=after,
+            extra={"import_run": run.pk, "file": run.file_name, "sha256": run.file_sha256, "row": number} | extra,
+            created_at=self.now,
         )
 
 
@@ -486,27 +479,3 @@ def _by_fields(updates: list[tuple]) -> dict[tuple[str, ...], list[tuple[int, di
 
 def _db(value: Any) -> Any:
     return connection.ops.adapt_datefield_value(value) if isinstance(value, dt.date) else value
-
-
-def _plain(value: Any) -> Any:
-    """As `audit.services` stores it: JSON-safe, dates as text, so the hash survives the round trip."""
-    if value is None:
-        return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
-
-
-def _append_events(events: list[Event]) -> None:
-    """Append the cases' events to the audit hash chain in one insert: the chain head is locked once (as
-    `event_record` locks it per event), ids are reserved in a block so the chain's id order is the hash order."""
-    if not events:
-        return
-    head, _created = ChainHead.objects.select_for_update().get_or_create(pk=1)
-    first = bulk.reserve_ids(Event, len(events))
-    previous = head.last_hash
-    for offset, event in enumerate(events):
-        event.pk = first + offset
-        event.prev_hash = previous
-        event.hash = previous = event_hash(event)
-    Event.objects.bulk_create(events, batch_size=500)
-    head.last_id, head.last_hash = events[-1].pk, previous
-    head.save(update_fields=["last_id", "last_hash"])
