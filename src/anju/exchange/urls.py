@@ -1,4 +1,4 @@
-from . import views_exports
+from . import views_compare, views_exports
 
 app_name = "exchange"
-urlpatterns = [*views_exports.urlpatterns]
+urlpatterns = [*views_exports.urlpatterns, *views_compare.urlpatterns]
