@@ -1,4 +1,4 @@
-from . import views_compare, views_exports
+from . import views_compare, views_exports, views_imports
 
 app_name = "exchange"
-urlpatterns = [*views_exports.urlpatterns, *views_compare.urlpatterns]
+urlpatterns = [*views_exports.urlpatterns, *views_compare.urlpatterns, *views_imports.urlpatterns]
