@@ -26,6 +26,7 @@ class HouseholdFilterForm(forms.Form):
     structure = forms.ChoiceField(label=_("房屋结构"), required=False, choices=[("", _("全部")), *Structure.choices])
     idle = forms.ChoiceField(label=_("是否闲置"), required=False, choices=BOOL_CHOICES)
     target = forms.ChoiceField(label=_("重点对象"), required=False, choices=BOOL_CHOICES)
+    to_verify = forms.ChoiceField(label=_("待核实"), required=False, choices=BOOL_CHOICES)
     q = forms.CharField(label=_("姓名或身份证号"), required=False, max_length=40)
 
     def __init__(self, *args: Any, actor: Any = None, **kwargs: Any):
@@ -105,6 +106,8 @@ def filter_households(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     if data.get("target") in ("0", "1"):
         members = _active_members().filter(where)
         qs = qs.filter(pk__in=members) if data["target"] == "1" else qs.exclude(pk__in=members)
+    if data.get("to_verify") in ("0", "1"):
+        qs = qs.filter(to_verify=data["to_verify"] == "1")
     house_q = _house_conditions(data)
     if house_q is not None:
         qs = qs.filter(pk__in=House.objects.filter(house_q, where).values("household_id"))

@@ -47,6 +47,11 @@ class HouseholdForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["division_code"].choices = village_choices(actor)
         if editing:
+            self.fields["to_verify"] = forms.BooleanField(
+                label=_("待核实"),
+                required=False,
+                help_text=_("来自问题清单等外部名单、尚未入户核实；核实后取消勾选"),
+            )
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = gettext("不修改请留空")
             del self.fields["categories"]

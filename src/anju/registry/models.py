@@ -105,6 +105,9 @@ class Household(Scoped):
         _("住房保障方式"), max_length=20, choices=SecurityMethod.choices, default=SecurityMethod.OWN
     )
     note = models.CharField(_("备注"), max_length=500, blank=True)
+    #: Registered from another department's list (a P1 problem list) and not yet checked at the household:
+    #: the village verifies it and clears the flag when it saves the household.
+    to_verify = models.BooleanField(_("待核实"), default=False)
     is_sample = models.BooleanField(_("示例数据"), default=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -115,6 +118,7 @@ class Household(Scoped):
         indexes = [
             models.Index(fields=["division", "id"], name="household_scope_idx"),
             models.Index(fields=["head_name"], name="household_name_idx"),
+            models.Index(fields=["division", "id"], condition=Q(to_verify=True), name="household_to_verify_idx"),
         ]
         constraints = [
             models.CheckConstraint(

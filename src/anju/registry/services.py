@@ -33,7 +33,9 @@ from .models import (
 from .moves import move_household_rows
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
-HOUSEHOLD_FIELDS = ["head_name", "phone", "size", "group_name", "security_method", "note", "division_id"]
+HOUSEHOLD_FIELDS = [
+    "head_name", "phone", "size", "group_name", "security_method", "note", "division_id", "to_verify",
+]  # fmt: skip
 HOUSE_FIELDS = [
     "structure",
     "build_year",

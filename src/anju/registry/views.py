@@ -99,7 +99,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_action(request.user, "registry.change")
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
     initial = {
-        f: getattr(household, f) for f in ("head_name", "phone", "size", "group_name", "security_method", "note")
+        f: getattr(household, f)
+        for f in ("head_name", "phone", "size", "group_name", "security_method", "note", "to_verify")
     } | {"division_code": household.division_id}
     form = HouseholdForm(request.POST or None, actor=request.user, editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -316,7 +316,7 @@ class _Writer:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.households_layout = bulk.columns_for(Household, NEW_HOUSEHOLD)
+        self.households_layout = bulk.columns_for(Household, [*NEW_HOUSEHOLD, "to_verify"])
         self.cases_layout = bulk.columns_for(Case, NEW_CASE)
         self.now = timezone.now()
         self.db_now = connection.ops.adapt_datetimefield_value(self.now)
@@ -341,6 +341,7 @@ class _Writer:
             household_id = first_household + offset
             fields = HOUSEHOLD_DEFAULTS | {"head_name": head_name, "size": 1, "note": NEW_HOUSEHOLD_NOTE}
             row = (household_id, village, *(fields[f] for f in HOUSEHOLD_FIELDS), *ids, False, *[self.db_now] * 2)
+            row += (True,)  # to_verify: the village checks the household (size 1 is a placeholder)
             households.append((*row, *extra))
             cases.append((number, village, household_id, None, *problem, True))
         cases += [

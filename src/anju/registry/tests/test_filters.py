@@ -43,3 +43,19 @@ def test_id_search_matches_any_spelling_by_hash():
     form = HouseholdFilterForm({"q": raw.lower()[:6] + " " + raw[6:]})
     assert form.is_valid()
     assert list(filter_households(Household.objects.all(), form.cleaned_data)) == [target]
+
+
+def test_households_to_verify_are_found_and_cleared_by_the_village():
+    """P1: a household a problem list created is flagged 待核实 until the village saves it checked."""
+    from anju.registry.services import household_update
+
+    village = factories.village(factories.YUYANG_TOWN, 1)
+    flagged = factories.household(village)
+    Household.objects.filter(pk=flagged.pk).update(to_verify=True)
+    factories.household(village)
+    form = HouseholdFilterForm({"to_verify": "1"})
+    assert form.is_valid()
+    assert list(filter_households(Household.objects.all(), form.cleaned_data)) == [flagged]
+    staff = factories.user("cun", village.code, "village_staff")
+    household_update(actor=staff, household=flagged, size=4, to_verify=False)
+    assert not filter_households(Household.objects.all(), form.cleaned_data).exists()
