@@ -81,6 +81,9 @@ STRUCTURE_ALIASES = {f"{label}结构": code for code, label in Structure.choices
     "砖窑": Structure.BRICK_CAVE,
     "土窑": Structure.EARTH_CAVE,
 }
+#: built once: parse_choice caches its index by the identity of these maps (a fresh dict per row rebuilt it per row)
+STRUCTURES = dict(Structure.choices)
+SECURITY_METHODS = dict(SecurityMethod.choices)
 GRADES = {"A": "A级", "B": "B级", "C": "C级", "D": "D级"}
 GRADE_ALIASES = {"未鉴定": Grade.UNRATED.value, "未评定": Grade.UNRATED.value} | {f"{g}级": g for g in GRADES}
 
@@ -143,7 +146,7 @@ COLUMNS = (
         "房屋结构",
         aliases=("结构", "结构类型", "房屋结构类型"),
         required=True,
-        parse=lambda cell: values.parse_choice(cell, dict(Structure.choices), STRUCTURE_ALIASES),
+        parse=lambda cell: values.parse_choice(cell, STRUCTURES, STRUCTURE_ALIASES),
     ),
     Column(
         "build_year", "建造年份", aliases=("建房年份", "建造年代", "建成年份", "建房时间", "年份"), parse=_build_year
@@ -161,7 +164,7 @@ COLUMNS = (
         "security_method",
         "住房保障方式",
         aliases=("保障方式",),
-        parse=lambda cell: values.parse_choice(cell, dict(SecurityMethod.choices)),
+        parse=lambda cell: values.parse_choice(cell, SECURITY_METHODS),
     ),
     Column("is_idle", "是否闲置", aliases=("闲置",), parse=values.parse_yes_no),
     Column("longitude", "经度", parse=lambda cell: values.parse_decimal(cell, 73, 136, 6, _("经度"))),
