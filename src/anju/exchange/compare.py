@@ -488,11 +488,13 @@ def comparison_run(
     file_name: str = "",
     output: str | Path | IO[bytes] | None = None,
     progress: Progress | None = None,
+    comparison: Comparison | None = None,
 ) -> Outcome:
     """Compare a department list with the registry in scope (P6), store the findings and write the workbook.
 
     All or nothing: a file that cannot be read stores nothing. One audit event (COMPARISON_RUN) with the counts
-    and the file's SHA-256: the list holds personal data of many people (PIPL).
+    and the file's SHA-256: the list holds personal data of many people (PIPL). `comparison`: the record a web
+    job created (PENDING) for its page to follow; it is filled in instead of a new one.
     """
     if actor is not None:
         require_action(actor, "exchange.compare")
@@ -502,14 +504,20 @@ def comparison_run(
     if not path.is_file():
         raise DomainError(_("文件不存在：{path}").format(path=path))
     with transaction.atomic():
-        comparison = Comparison.objects.create(
-            division=scope,
-            source=source,
-            file_name=(file_name or path.name)[:255],
-            file_sha256=sha256_of(path)[0],
-            status=RunStatus.RUNNING,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
+        values = {
+            "division": scope,
+            "source": source,
+            "file_name": (file_name or path.name)[:255],
+            "file_sha256": sha256_of(path)[0],
+            "status": RunStatus.RUNNING,
+            "created_by": actor if getattr(actor, "pk", None) else None,
+        }
+        if comparison is None:
+            comparison = Comparison.objects.create(**values)
+        else:
+            for name, value in values.items():
+                setattr(comparison, name, value)
+            comparison.save(update_fields=list(values))
         run = _Run(comparison, scope, _Registry(scope.prefix), progress)
         done = 0
         with open_table(path, list_columns()) as table:

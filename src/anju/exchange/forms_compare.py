@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from anju.registry.models import Department, Household
 from anju.web.forms import style_form
 
 from .models import TaskStatus
+from .reader import SUFFIXES
 
 INDENT = {Level.CITY: "", Level.COUNTY: "\u3000", Level.TOWN: "\u3000\u3000", Level.VILLAGE: "\u3000\u3000\u3000"}
 
@@ -45,8 +47,18 @@ class ComparisonForm(forms.Form):
         super().__init__(*args, **kwargs)
         own = actor.division.name if actor.division_id else ""
         self.fields["division"].choices = division_choices(actor, empty=str(_("本辖区全部（{name}）")).format(name=own))
-        self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.csv"
+        self.fields["file"].widget.attrs["accept"] = ",".join(SUFFIXES)
         style_form(self)
+
+    def clean_file(self) -> Any:
+        """A wrong file type is refused at once (the reader refuses it too, after the job has started)."""
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name or "").suffix.lower()
+        if suffix not in SUFFIXES:
+            raise forms.ValidationError(
+                _("不支持的文件类型「{suffix}」，请使用 .xlsx、.xls 或 .csv 文件").format(suffix=suffix or upload.name)
+            )
+        return upload
 
 
 class TaskFilterForm(forms.Form):

@@ -7,12 +7,15 @@ tasks show masked ID numbers only (PIPL).
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,9 +30,9 @@ from anju.core.scope import scope_q
 from anju.registry.models import Grade, Household, TargetCategory
 from anju.web.forms import add_domain_error, paginate
 
-from . import compare, selectors, services
+from . import compare, jobs, selectors, services
 from .forms_compare import ComparisonForm, TaskCloseForm, TaskFilterForm
-from .models import Comparison, ComparisonSet, RegistrationTask, TaskStatus
+from .models import Comparison, ComparisonSet, RegistrationTask, RunStatus, TaskStatus
 
 PAGE_SIZE = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,6 +59,13 @@ def _task(request: HttpRequest, pk: int) -> RegistrationTask:
         raise Http404(_("任务不存在或不在您的管辖范围内")) from None
 
 
+def _mark(comparisons: Any) -> None:
+    """Whether each comparison still runs here, or died with a restarted process (jobs.interrupted)."""
+    for comparison in comparisons:
+        comparison.interrupted = jobs.interrupted(comparison, comparison.created_at)
+        comparison.active = comparison.status in (RunStatus.PENDING, RunStatus.RUNNING) and not comparison.interrupted
+
+
 def _may_apply(user: Any) -> bool:
     """The apply services' own rule (exchange.apply at county level or above), to show the buttons."""
     return (
@@ -76,6 +86,7 @@ def compare_list(request: HttpRequest) -> HttpResponse:
     require_action(request.user, "exchange.view")
     page, query = paginate(request, selectors.comparison_list(actor=request.user), PAGE_SIZE)
     sets = [(value, label) for value, label in ComparisonSet.choices]
+    _mark(page.object_list)
     for comparison in page.object_list:
         comparison.set_counts = [comparison.counts.get(value, 0) for value, _label in sets]
     return render(
@@ -91,18 +102,42 @@ def compare_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save_upload(upload: UploadedFile, folder: Path) -> Path:
-    """The upload under its own extension (the reader tells the file type by it), written in chunks."""
+def _save_upload(upload: UploadedFile, folder: Path) -> tuple[Path, str]:
+    """The upload under its own extension (the reader tells the file type by it), written in chunks; its SHA-256."""
     target = folder / f"list{Path(upload.name or '').suffix.lower()}"
+    digest = hashlib.sha256()
     with target.open("wb") as handle:
         for chunk in upload.chunks():
+            digest.update(chunk)
             handle.write(chunk)
-    return target
+    return target, digest.hexdigest()
+
+
+def compare_job(pk: int, path: str) -> None:
+    """The background job of one comparison: the engine on the saved upload, as the person who started it; the
+    upload (personal data) is deleted afterwards whatever happens."""
+    folder = Path(path).parent
+    try:
+        comparison = Comparison.objects.select_related("created_by").get(pk=pk)
+        if comparison.created_by is None:  # never the system actor (no scope) for a web upload
+            raise PermissionDenied(_("比对人账号已不存在"))
+        Comparison.objects.filter(pk=pk, status=RunStatus.PENDING).update(status=RunStatus.RUNNING)
+        compare.comparison_run(
+            actor=comparison.created_by,
+            path=Path(path),
+            source=comparison.source,
+            division_code=comparison.division_id,
+            file_name=comparison.file_name,
+            output=folder / "report.xlsx",
+            comparison=comparison,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @login_required
 def compare_new(request: HttpRequest) -> HttpResponse:
-    """Upload a department's list and compare it with the registry (P6); the report workbook is kept."""
+    """Upload a department's list; the comparison runs in the background (jobs) and its page follows it (P6)."""
     require_action(request.user, "exchange.compare")
     if request.user.division_id is None:
         return render(request, "web/no_division.html", status=403)  # no subtree to compare with: fail closed
@@ -110,27 +145,21 @@ def compare_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            with tempfile.TemporaryDirectory(prefix="anju-compare-") as folder:
-                outcome = compare.comparison_run(
-                    actor=request.user,
-                    path=_save_upload(upload, Path(folder)),
-                    source=form.cleaned_data["source"],
-                    division_code=form.cleaned_data["division"] or None,
-                    file_name=upload.name,
-                    output=Path(folder) / "report.xlsx",
-                )
+            scope = compare.comparison_scope(actor=request.user, division_code=form.cleaned_data["division"])
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            comparison = outcome.comparison
-            messages.success(
-                request,
-                _("比对完成：名单{total}行，名单有、系统无{missing}人，问题行{issues}行。").format(
-                    total=comparison.total,
-                    missing=comparison.counts.get(ComparisonSet.NOT_IN_REGISTRY, 0),
-                    issues=len(outcome.issues),
-                ),
+            folder = Path(tempfile.mkdtemp(prefix="anju-compare-"))
+            path, digest = _save_upload(upload, folder)
+            comparison = Comparison.objects.create(
+                division=scope,
+                source=form.cleaned_data["source"],
+                file_name=Path(upload.name).name[:255],
+                file_sha256=digest,
+                status=RunStatus.PENDING,
+                created_by=request.user,
             )
+            jobs.start("compare", compare_job, comparison.pk, str(path), record=comparison)
             return redirect("exchange:compare_detail", pk=comparison.pk)
     return render(request, "exchange/compare_new.html", {"form": form, "title": _("新建部门数据比对")})
 
@@ -152,6 +181,9 @@ def compare_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The counts per set with what each set means, and a tab per set listing its findings in the user's scope."""
     require_action(request.user, "exchange.view")
     comparison = _comparison(request, pk)
+    _mark([comparison])
+    if comparison.status != RunStatus.DONE:
+        return render(request, "exchange/compare_detail.html", {"comparison": comparison, "title": _("部门数据比对")})
     current = request.GET.get("set") or ComparisonSet.NOT_IN_REGISTRY
     if current not in ComparisonSet.values:
         current = ComparisonSet.NOT_IN_REGISTRY
@@ -191,6 +223,18 @@ def compare_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("部门数据比对结果"),
         },
     )
+
+
+@login_required
+def compare_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status the result page polls while the comparison runs; once done, the page reloads with the results."""
+    require_action(request.user, "exchange.view")
+    comparison = _comparison(request, pk)
+    _mark([comparison])
+    response = render(request, "exchange/compare_status.html", {"comparison": comparison})
+    if comparison.status == RunStatus.DONE:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _applied_message(result: str, done: dict[str, int]) -> str:
@@ -320,6 +364,7 @@ urlpatterns: list[URLPattern] = [
     path("comparisons/", compare_list, name="compare_list"),
     path("comparisons/new/", compare_new, name="compare_new"),
     path("comparisons/<int:pk>/", compare_detail, name="compare_detail"),
+    path("comparisons/<int:pk>/progress/", compare_progress, name="compare_progress"),
     path("comparisons/<int:pk>/apply/<str:result>/", compare_apply, name="compare_apply"),
     path("comparisons/<int:pk>/report.xlsx", compare_report, name="compare_report"),
     path("registration-tasks/", task_list, name="task_list"),

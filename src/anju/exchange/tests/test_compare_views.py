@@ -3,16 +3,25 @@ download the report, apply the sets, and the village closes its registration tas
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from anju.audit.models import Event
 from anju.core import idnumber
-from anju.exchange.models import Comparison, ComparisonItem, ComparisonSet, RegistrationTask, TaskStatus
+from anju.exchange.models import (
+    Comparison,
+    ComparisonItem,
+    ComparisonSet,
+    RegistrationTask,
+    RunStatus,
+    TaskStatus,
+)
 from anju.exchange.tests.test_compare import build_case, typo_digit, write_list
 from anju.registry.models import HouseholdCategory
 from anju.testing import factories as f
@@ -23,6 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def case(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ANJU_JOBS_SYNC = True  # the job runs inline in the request; test_jobs.py covers the threads
     return build_case()
 
 
@@ -145,21 +155,50 @@ def test_compare_through_the_page_then_apply_and_the_village_closes_a_task(clien
     assert client.post(close_url, {"status": TaskStatus.DISMISSED, "note": "重复"}).context["form"].errors
 
 
-def test_a_bad_file_is_a_form_error_and_stores_nothing(client, case, tmp_path):
+def test_a_bad_file_is_refused_and_stores_no_findings(client, case, tmp_path):
+    """A wrong type is a form error; a damaged workbook is a refused comparison with the reader's message."""
     client.force_login(case.manager)
-    for name, content, message in [
-        ("名单.txt", b"hello", "不支持的文件类型"),
-        ("名单.xlsx", b"not a workbook at all", "不是Excel表格"),
-    ]:
-        response = client.post(
-            reverse("exchange:compare_new"), {"file": SimpleUploadedFile(name, content), "source": "civil_affairs"}
-        )
-        assert response.status_code == 200
-        assert message in " ".join(response.context["form"].non_field_errors())
+    wrong = client.post(
+        reverse("exchange:compare_new"), {"file": SimpleUploadedFile("名单.txt", b"hello"), "source": "civil_affairs"}
+    )
+    assert wrong.status_code == 200 and "不支持的文件类型" in wrong.context["form"].errors["file"][0]
     missing = client.post(reverse("exchange:compare_new"), {"source": "civil_affairs"})
     assert missing.status_code == 200 and "file" in missing.context["form"].errors
-    assert not Comparison.objects.exists() and not ComparisonItem.objects.exists()
+    assert not Comparison.objects.exists()
+
+    damaged = client.post(
+        reverse("exchange:compare_new"),
+        {"file": SimpleUploadedFile("名单.xlsx", b"not a workbook at all"), "source": "civil_affairs"},
+        follow=True,
+    )
+    comparison = Comparison.objects.get()
+    assert (comparison.status, comparison.file_name) == (RunStatus.REFUSED, "名单.xlsx")
+    assert "不是Excel表格" in comparison.message and comparison.message in damaged.content.decode()
+    assert not ComparisonItem.objects.exists() and not comparison.report_file
     assert not Event.objects.filter(action="exchange.comparison.run").exists()
+    listed = client.get(reverse("exchange:compare_list")).content.decode()
+    assert 'data-status="refused"' in listed
+
+
+def test_the_page_follows_a_running_comparison_then_reloads(client, case):
+    """While the job runs the page polls its status; once done the partial asks htmx to reload the page; a job
+    killed with its process shows as interrupted."""
+    client.force_login(case.manager)
+    comparison = Comparison.objects.create(
+        division_id=f.YUYANG, source="civil_affairs", file_name="名单.xlsx", file_sha256="0" * 64,
+        status=RunStatus.RUNNING, created_by=case.manager,
+    )  # fmt: skip
+    progress = reverse("exchange:compare_progress", kwargs={"pk": comparison.pk})
+    detail = client.get(reverse("exchange:compare_detail", kwargs={"pk": comparison.pk})).content.decode()
+    assert f'hx-get="{progress}"' in detail and "正在比对" in detail and "set-counts" not in detail
+    assert "HX-Refresh" not in client.get(progress)
+    Comparison.objects.filter(pk=comparison.pk).update(status=RunStatus.DONE)
+    assert client.get(progress)["HX-Refresh"] == "true"
+    Comparison.objects.filter(pk=comparison.pk).update(
+        status=RunStatus.RUNNING, created_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    stale = client.get(progress).content.decode()
+    assert 'data-status="interrupted"' in stale and "hx-get" not in stale
 
 
 def test_a_town_chosen_as_scope_narrows_the_registry(client, case, tmp_path):

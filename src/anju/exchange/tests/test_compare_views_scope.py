@@ -39,7 +39,7 @@ def department_list(folder: Path, people: list[tuple[str, str]]) -> Path:
     return path
 
 
-@override_settings(MEDIA_ROOT=MEDIA)
+@override_settings(MEDIA_ROOT=MEDIA, ANJU_JOBS_SYNC=True)
 class ComparisonWorld(ScopeTestCase):
     """A comparison of a one-person list (not in the registry) for each fixture village, run by the system."""
 
@@ -65,7 +65,7 @@ class ComparisonWorld(ScopeTestCase):
 
 
 class ComparisonPageTests(ComparisonWorld, ViewTestCases.ListView, ViewTestCases.DetailView):
-    covers = ("exchange:compare_report", "exchange:compare_apply", "exchange:compare_new")
+    covers = ("exchange:compare_report", "exchange:compare_progress", "exchange:compare_apply", "exchange:compare_new")
 
     def may_apply(self, key: str) -> bool:
         user = self.users[key]
@@ -94,6 +94,17 @@ class ComparisonPageTests(ComparisonWorld, ViewTestCases.ListView, ViewTestCases
         self.assertLoginRedirect(
             self.client.get(reverse("exchange:compare_report", kwargs={"pk": self.in_scope[0].pk}))
         )
+
+    def test_progress_status_for_every_user_and_object(self) -> None:
+        for key in self.user_keys():
+            self.as_user(key)
+            for obj in self.fixture_objects():
+                with self.subTest(user=key, obj=self.scope_code(obj)):
+                    response = self.client.get(reverse("exchange:compare_progress", kwargs={"pk": obj.pk}))
+                    expected = 200 if self.can_see(key, obj) else 404
+                    self.assertEqual(response.status_code, expected if self.may(key, "view") else 403)
+        self.as_user(None)
+        self.assertLoginRedirect(self.client.get(reverse("exchange:compare_progress", kwargs={"pk": 1})))
 
     def test_new_page_status_for_every_user(self) -> None:
         self.as_user(None)
