@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from anju.audit.actions import Action
 from anju.core import bulk, idnumber
@@ -81,6 +82,9 @@ STRUCTURE_ALIASES = {f"{label}结构": code for code, label in Structure.choices
     "砖窑": Structure.BRICK_CAVE,
     "土窑": Structure.EARTH_CAVE,
 }
+#: the labels of range errors, translated only when a message is made (a gettext per cell cost ~1 s per 100,000 rows)
+BUILD_YEAR, SIZE, STOREYS = gettext_lazy("建造年份"), gettext_lazy("家庭人口"), gettext_lazy("层数")
+AREA, LONGITUDE, LATITUDE = gettext_lazy("建筑面积"), gettext_lazy("经度"), gettext_lazy("纬度")
 #: built once: parse_choice caches its index by the identity of these maps (a fresh dict per row rebuilt it per row)
 STRUCTURES = dict(Structure.choices)
 SECURITY_METHODS = dict(SecurityMethod.choices)
@@ -115,7 +119,7 @@ def _graded_on(cell: Any) -> dt.date:
 
 
 def _build_year(cell: Any) -> int:
-    return values.parse_int(cell, 1900, timezone.localdate().year, _("建造年份"))
+    return values.parse_int(cell, 1900, timezone.localdate().year, BUILD_YEAR)
 
 
 COLUMNS = (
@@ -138,7 +142,7 @@ COLUMNS = (
         "家庭人口",
         aliases=("家庭人口数", "人口", "人口数", "家庭人数"),
         required=True,
-        parse=lambda cell: values.parse_int(cell, 1, 30, _("家庭人口")),
+        parse=lambda cell: values.parse_int(cell, 1, 30, SIZE),
     ),
     Column("categories", "重点对象类型", aliases=("重点对象", "对象类型", "类别", "重点对象类别")),
     Column(
@@ -151,12 +155,12 @@ COLUMNS = (
     Column(
         "build_year", "建造年份", aliases=("建房年份", "建造年代", "建成年份", "建房时间", "年份"), parse=_build_year
     ),
-    Column("storeys", "层数", aliases=("房屋层数",), parse=lambda cell: values.parse_int(cell, 1, 10, _("层数"))),
+    Column("storeys", "层数", aliases=("房屋层数",), parse=lambda cell: values.parse_int(cell, 1, 10, STOREYS)),
     Column(
         "floor_area",
         "建筑面积",
         aliases=("建筑面积（㎡）", "建筑面积（平方米）", "面积"),
-        parse=lambda cell: values.parse_decimal(cell, Decimal("0.01"), Decimal("999999.99"), 2, _("建筑面积")),
+        parse=lambda cell: values.parse_decimal(cell, Decimal("0.01"), Decimal("999999.99"), 2, AREA),
     ),
     Column("grade", "安全等级", aliases=("房屋安全等级", "鉴定等级", "等级", "危房等级"), parse=_grade),
     Column("graded_on", "鉴定日期", aliases=("鉴定时间",), parse=_graded_on),
@@ -167,8 +171,8 @@ COLUMNS = (
         parse=lambda cell: values.parse_choice(cell, SECURITY_METHODS),
     ),
     Column("is_idle", "是否闲置", aliases=("闲置",), parse=values.parse_yes_no),
-    Column("longitude", "经度", parse=lambda cell: values.parse_decimal(cell, 73, 136, 6, _("经度"))),
-    Column("latitude", "纬度", parse=lambda cell: values.parse_decimal(cell, 3, 54, 6, _("纬度"))),
+    Column("longitude", "经度", parse=lambda cell: values.parse_decimal(cell, 73, 136, 6, LONGITUDE)),
+    Column("latitude", "纬度", parse=lambda cell: values.parse_decimal(cell, 3, 54, 6, LATITUDE)),
     Column("note", "备注", aliases=("说明",), parse=_text(500, "备注")),
 )
 
