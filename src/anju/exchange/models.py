@@ -35,6 +35,43 @@ class ImportMode(models.TextChoices):
     SKIP_INVALID = "skip_invalid", _("跳过错误行，写入其余")
 
 
+class ExportKind(models.TextChoices):
+    HOUSEHOLDS = "households", _("农户与房屋")
+    STATISTICS = "statistics", _("分区划统计表")
+    LEDGER = "ledger", _("危房台账")
+    RECTIFICATION = "rectification", _("整改情况汇总")
+    MONITORING = "monitoring", _("动态监测对象")
+
+
+class ExportJob(Scoped):
+    """One large web export written by a background job (DESIGN: long jobs show progress in the web page): what
+    was asked (kind and parameters as the click gave them), how far it is, and the workbook under MEDIA_ROOT (never
+    served as a static file; the file is deleted after `export_jobs.KEEP_FOR`). Belongs to its creator's division."""
+
+    kind = models.CharField(_("类型"), max_length=20, choices=ExportKind.choices)
+    parameters = models.JSONField(_("条件"), default=dict)
+    full_id = models.BooleanField(_("含完整身份证号"), default=False)
+    status = models.CharField(_("状态"), max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
+    rows_done = models.PositiveIntegerField(_("已导出"), default=0)
+    rows_total = models.PositiveIntegerField(_("共计"), null=True, blank=True)
+    file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    message = models.CharField(_("说明"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("导出时间"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="export_job_mine_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 class ImportRun(Scoped):
     """One import of one file: who, when, which file (name, size, SHA-256), how, and what it did."""
 

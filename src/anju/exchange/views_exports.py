@@ -1,18 +1,17 @@
 """Export downloads: the households under the household list page's filters, and the statistics by division.
 
-Both are written to a temporary file in the user's scope and streamed from it; the filename names the division and
+Both go through `export_jobs.respond`: a small export is written to a temporary file in the user's scope and
+streamed from it, a large one becomes a background job with a progress page. The filename names the division and
 the day. A bad or foreign division is a 404 (never a file of the whole subtree); the other filters that do not parse
 narrow nothing, as on the list page.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +20,9 @@ from anju.accounts.permissions import has_action, require_action
 from anju.divisions.models import Division
 from anju.registry.filters import HouseholdFilterForm
 
-from . import exports
+from . import export_jobs
+from .models import ExportKind
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TRUE = {"1", "on", "true", "yes"}
 
 
@@ -35,12 +34,8 @@ def _division(user: Any, code: str) -> Division:
     return division
 
 
-def _download(name: str, division: Division, write: Callable[[IO[bytes]], Any]) -> FileResponse:
-    output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
-    write(output)
-    output.seek(0)
-    filename = f"{name}_{division.name}_{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+def _filename(name: str, division: Division) -> str:
+    return f"{name}_{division.name}_{timezone.localdate():%Y%m%d}.xlsx"
 
 
 @login_required
@@ -56,10 +51,12 @@ def households_export(request: HttpRequest) -> HttpResponse:
     chosen = filters.get("division")
     division = _division(request.user, chosen.code if chosen else request.user.division_id or "")
     full_id = request.GET.get("full_id", "").strip().lower() in TRUE and has_action(request.user, "registry.view_id")
-    return _download(
-        _("农户与房屋"),
-        division,
-        lambda output: exports.households_export(actor=request.user, filters=filters, output=output, full_id=full_id),
+    return export_jobs.respond(
+        request,
+        ExportKind.HOUSEHOLDS,
+        {"filters": filters, "full_id": full_id},
+        filename=_filename(_("农户与房屋"), division),
+        division=division,
     )
 
 
@@ -68,12 +65,12 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
     """The statistics of `division` (default: the user's own) per child division and for the whole subtree."""
     require_action(request.user, "registry.view")
     division = _division(request.user, request.GET.get("division", "") or request.user.division_id or "")
-    return _download(
-        _("分区划统计表"),
-        division,
-        lambda output: exports.statistics_export(
-            actor=request.user, division=division, output=output, today=timezone.localdate()
-        ),
+    return export_jobs.respond(
+        request,
+        ExportKind.STATISTICS,
+        {"division": division, "today": timezone.localdate()},
+        filename=_filename(_("分区划统计表"), division),
+        division=division,
     )
 
 

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import require_action
+from anju.exchange import export_jobs
+from anju.exchange.models import ExportKind
 from anju.web.forms import paginate
 
 from . import selectors
-from .exports import monitoring_export as write_monitoring
 from .filters import AlertFilterForm, MonitoringFilterForm, ResponsibleFilterForm
 from .models import Alert
 from .rules import all_rules, rule_get
 
 PAGE_SIZE = 30
 PEOPLE_PAGE_SIZE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 #: Object types with a page of their own (`pk` = the alert's object id); others link to the household.
@@ -141,14 +140,12 @@ def monitoring_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def monitoring_export(request: HttpRequest) -> HttpResponse:
-    """The list in the user's scope under the page's filters, as .xlsx (written to a temporary file in
-    constant memory and streamed from it)."""
+    """The list in the user's scope under the page's filters, as .xlsx: streamed at once when small, else a
+    background job with a progress page (`anju.exchange.export_jobs`)."""
     require_action(request.user, "policy.view")
     form = MonitoringFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
-    write_monitoring(actor=request.user, filters=filters, output=output)
-    output.seek(0)
-    code = filters["division"].code if filters.get("division") else request.user.division_id or ""
+    division = filters.get("division") or request.user.division
+    code = division.code if division else ""
     name = _("动态监测对象_{code}_{day}.xlsx").format(code=code, day=timezone.localdate().strftime("%Y%m%d"))
-    return FileResponse(output, as_attachment=True, filename=name, content_type=XLSX)
+    return export_jobs.respond(request, ExportKind.MONITORING, {"filters": filters}, filename=name, division=division)

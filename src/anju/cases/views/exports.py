@@ -1,30 +1,28 @@
 """Ledger pages (exports): the ledger (台账) and the P1 rectification summary as .xlsx downloads.
 
-Both are written to a temporary file in the user's scope and streamed from it; the filename names the division
-and the day (FileResponse encodes the Chinese name per RFC 5987).
+Both go through `anju.exchange.export_jobs.respond`: a small export is written to a temporary file in the user's
+scope and streamed from it, a large one becomes a background job with a progress page. The filename names the
+division and the day (FileResponse encodes the Chinese name per RFC 5987).
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import has_action, require_action
 from anju.divisions.models import Division
+from anju.exchange import export_jobs
+from anju.exchange.models import ExportKind
 
-from ..exports import ledger_export as write_ledger
-from ..exports import rectification_export as write_rectification
 from ..filters import CaseFilterForm
 from ..selectors import CaseFilters
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TRUE = {"1", "on", "true", "yes"}
 
 
@@ -49,12 +47,8 @@ def export_filters(request: HttpRequest) -> CaseFilters:
     return filters
 
 
-def _download(name: str, division: Division, write: Callable[[IO[bytes]], Any]) -> FileResponse:
-    output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
-    write(output)
-    output.seek(0)
-    filename = f"{name}_{division.name}_{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+def _filename(name: str, division: Division) -> str:
+    return f"{name}_{division.name}_{timezone.localdate():%Y%m%d}.xlsx"
 
 
 @login_required
@@ -65,12 +59,12 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     filters = export_filters(request)
     full_id = request.GET.get("full_id", "").strip().lower() in TRUE and has_action(request.user, "registry.view_id")
     division = _division(request.user, filters.division or request.user.division_id or "")
-    return _download(
-        _("危房台账"),
-        division,
-        lambda output: write_ledger(
-            actor=request.user, filters=filters, output=output, full_id=full_id, today=timezone.localdate()
-        ),
+    return export_jobs.respond(
+        request,
+        ExportKind.LEDGER,
+        {"filters": filters, "full_id": full_id, "today": timezone.localdate()},
+        filename=_filename(_("危房台账"), division),
+        division=division,
     )
 
 
@@ -79,12 +73,12 @@ def rectification_export(request: HttpRequest) -> HttpResponse:
     """P1: the rectification summary of `division` (default: the user's own) per child division."""
     require_action(request.user, "cases.view")
     division = _division(request.user, request.GET.get("division", "") or request.user.division_id or "")
-    return _download(
-        _("整改情况汇总"),
-        division,
-        lambda output: write_rectification(
-            actor=request.user, division=division, output=output, today=timezone.localdate()
-        ),
+    return export_jobs.respond(
+        request,
+        ExportKind.RECTIFICATION,
+        {"division": division, "today": timezone.localdate()},
+        filename=_filename(_("整改情况汇总"), division),
+        division=division,
     )
 
 
