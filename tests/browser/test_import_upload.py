@@ -38,6 +38,7 @@ def test_upload_preview_skip_invalid_and_history(live_server, new_page, screensh
         page.click("button[type=submit]")
 
     page.click(".navbar-toggler")
+    page.click("text=数据交换")
     with page.expect_navigation():
         page.click("text=数据导入")
     expect(page.locator("#import-empty")).to_be_visible()

@@ -106,7 +106,8 @@ def test_a_list_opens_cases_with_the_rules_of_case_open(tmp_path, village, staff
 
     new = Household.objects.get(id_hash=idnumber.keyed_hash(person(3)))
     assert (new.head_name, new.size, new.division_id, new.note) == ("赵三", 1, village.code, NEW_HOUSEHOLD_NOTE)
-    assert new.to_verify and not Household.objects.get(pk=li.pk).to_verify  # P1: the village finds the households it must verify
+    # P1: the village finds the households it must verify
+    assert new.to_verify and not Household.objects.get(pk=li.pk).to_verify
     assert idnumber.decrypt(new.id_cipher) == person(3) and new.id_masked == idnumber.mask(person(3))
     third = Case.objects.get(household=new)
     assert (third.house, third.household_type, third.categories) == (None, "sudden_hardship", [])
