@@ -569,7 +569,7 @@ def _item_columns() -> list[tuple[str, int]]:
     ]
 
 
-def _worst_grades(household_ids: list[int]) -> dict[int, str]:
+def worst_grades(household_ids: list[int]) -> dict[int, str]:
     worst: dict[int, str] = {}
     for pk, grade in House.objects.filter(household_id__in=household_ids).values_list("household_id", "grade"):
         known = worst.get(pk)
@@ -674,7 +674,7 @@ def comparison_report(outcome: Outcome, output: str | Path | IO[bytes]) -> None:
 
         def write(rows: list[tuple[Any, ...]], sheet: Any = sheet) -> None:
             nonlocal number
-            grades = _worst_grades([r[6] for r in rows if r[6]])
+            grades = worst_grades([r[6] for r in rows if r[6]])
             for line, name, masked, category, certified, village, pk, head, head_masked, detail in rows:
                 number += 1
                 level_names = places.get(village, ("", "", ""))

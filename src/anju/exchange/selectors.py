@@ -1,8 +1,4 @@
-"""Reads of department comparisons and registration tasks, scoped to the actor's subtree.
-
-The roles table has no `exchange.*` actions yet, so these reads use the registry's: whoever may read the
-registry of a division may read the comparisons of that division and its villages' tasks (fail closed otherwise).
-"""
+"""Reads of department comparisons and registration tasks, scoped to the actor's subtree (`exchange.view`)."""
 
 from __future__ import annotations
 

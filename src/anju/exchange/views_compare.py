@@ -166,7 +166,7 @@ def compare_new(request: HttpRequest) -> HttpResponse:
 
 def _decorate(items: list[Any]) -> None:
     """Worst house grade of each finding's household (one query for the page) and its category's name."""
-    grades = compare._worst_grades([item.household_id for item in items if item.household_id])
+    grades = compare.worst_grades([item.household_id for item in items if item.household_id])
     labels = dict(Grade.choices)
     names = _category_names()
     for item in items:
