@@ -71,8 +71,15 @@ def build_case() -> Case:
     households = {}
     ids = {}
 
-    def registered(key: str, name: str, division: Any, grade: str | None = "A", category: bool = False) -> None:
-        ids[key] = f.id_number(division.code[:6])
+    def registered(
+        key: str, name: str, division: Any, grade: str | None = "A", category: bool = False, sequence: int = 0
+    ) -> None:
+        # a fixed sequence where the test needs distinct neighbouring digits (the global counter may give "111")
+        ids[key] = (
+            idnumber.compose(division.code[:6], dt.date(1970, 1, 1), sequence)
+            if sequence
+            else f.id_number(division.code[:6])
+        )
         household = f.household(division, head_name=name, id_number=ids[key])
         if grade:
             f.house(household, grade=grade, graded_on=dt.date(2023, 5, 1) if grade != "U" else None)
@@ -87,7 +94,7 @@ def build_case() -> Case:
     registered("no_longer", "孙三", other_village, category=True)  # registry 低保, not on the list
     registered("renamed", "李四", village, category=True)  # same ID, name differs
     registered("typo_digit", "周五", village, category=True)
-    registered("typo_swap", "吴六", village, category=True)
+    registered("typo_swap", "吴六", village, category=True, sequence=123)
     registered("typo_other_name", "郑七", village, category=True)
     registered("unrated", "王八", other_village, grade="U", category=True)  # never appraised
     registered("shenmu", "冯九", shenmu, category=True)  # another county: outside the scope
