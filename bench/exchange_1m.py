@@ -136,22 +136,20 @@ def restore(engine: str, work: Path, name: str) -> None:
 
 
 def timed(args: list[str], env: dict[str, str], label: str) -> dict[str, Any]:
-    """Run `anju ARGS` as a child; wall time and the child's own peak RSS (os.wait4)."""
+    """Run `anju ARGS` as a child; wall time and the child's own peak RSS.
+
+    The peak comes from GNU time's wait4 of a process it forked itself: Linux carries a process's high-water RSS
+    across exec, so a child forked straight from this (large) process would report this process's peak."""
     start = time.perf_counter()
-    proc = subprocess.Popen([ANJU, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "MAXRSS_KB %M", ANJU, *args], env=env, capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    text = output.decode(errors="replace")
-    tail = [line for line in text.replace("\r", "\n").splitlines() if line.strip()][-4:]
-    result = {
-        "step": label,
-        "wall_s": round(wall, 1),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024),
-        "rc": proc.returncode,
-    }
+    text = proc.stdout + proc.stderr
+    lines = [line for line in text.replace("\r", "\n").splitlines() if line.strip()]
+    rss_kb = int(next(line for line in reversed(lines) if line.startswith("MAXRSS_KB")).split()[1])
+    tail = [line for line in lines if not line.startswith("MAXRSS_KB")][-4:]
+    result = {"step": label, "wall_s": round(wall, 1), "peak_rss_mib": round(rss_kb / 1024), "rc": proc.returncode}
     print(json.dumps(result, ensure_ascii=False), *tail, sep="\n    ", flush=True)
     if proc.returncode:
         print(text[-3000:], file=sys.stderr)
