@@ -254,25 +254,7 @@ class HouseholdsImporter:
         """The place, the scope, the categories and the grade's date: everything one row can tell alone."""
         v = row.values
         column = self.spec.column
-        code = None
-        if v.get("division_code") is not None:
-            try:
-                code = self.places.resolve_code(v["division_code"])
-            except ValueError as exc:
-                row.fail(column("division_code"), str(exc))
-        elif not any(row.raw.get(k) not in (None, "") for k in ("county", "town", "village")):
-            row.fail(column("village" if "village" in ctx.present else "division_code"), _("请填写所在行政村"), "")
-        else:
-            try:
-                code = self.places.resolve(v.get("county"), v.get("town"), v.get("village"))
-            except ValueError as exc:
-                row.fail(column("village"), str(exc), _place_text(row))
-        if code and self.prefix and not in_scope(code, self.prefix):
-            row.fail(
-                column("division_code" if v.get("division_code") is not None else "village"),
-                _("「{name}」不在您的管辖范围内").format(name=self.places.names.get(code, code)),
-            )
-        v["village_code"] = code
+        check_place(row, ctx, self.spec, self.places, self.prefix)
 
         ids: list[int] = []
         if v.get("categories") is not None:
@@ -485,6 +467,33 @@ def _category_key(text: str) -> str:
 def _raw_blank(row: Row, key: str) -> bool:
     value = row.raw.get(key)
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check_place(row: Row, ctx: Context, spec: Any, places: Any, prefix: str) -> None:
+    """The row's village — by 区划代码, else by the county/town/village names people type — must exist and lie in
+    the actor's subtree (`prefix`, empty for the system); sets `row.values["village_code"]` (None when refused).
+    Shared by every importer whose rows name a village."""
+    v = row.values
+    column = spec.column
+    code = None
+    if v.get("division_code") is not None:
+        try:
+            code = places.resolve_code(v["division_code"])
+        except ValueError as exc:
+            row.fail(column("division_code"), str(exc))
+    elif not any(row.raw.get(k) not in (None, "") for k in ("county", "town", "village")):
+        row.fail(column("village" if "village" in ctx.present else "division_code"), _("请填写所在行政村"), "")
+    else:
+        try:
+            code = places.resolve(v.get("county"), v.get("town"), v.get("village"))
+        except ValueError as exc:
+            row.fail(column("village"), str(exc), _place_text(row))
+    if code and prefix and not in_scope(code, prefix):
+        row.fail(
+            column("division_code" if v.get("division_code") is not None else "village"),
+            _("「{name}」不在您的管辖范围内").format(name=places.names.get(code, code)),
+        )
+    v["village_code"] = code
 
 
 def _place_text(row: Row) -> str:

@@ -49,7 +49,7 @@ from .. import values
 from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec
 from ..places import PlaceResolver
 from .households import COLUMNS as HOUSEHOLD_COLUMNS
-from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, _place_text
+from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place
 
 #: P1: the four household types a problem list names (the codes `case_open` accepts for 问题清单)
 TYPES = {
@@ -212,27 +212,7 @@ class ProblemsImporter:
 
     def _place(self, row: Row, ctx: Context) -> None:
         """The list's village: it must exist and lie in the actor's subtree."""
-        v = row.values
-        column = self.spec.column
-        code = None
-        if v.get("division_code") is not None:
-            try:
-                code = self.places.resolve_code(v["division_code"])
-            except ValueError as exc:
-                row.fail(column("division_code"), str(exc))
-        elif not any(row.raw.get(k) not in (None, "") for k in ("county", "town", "village")):
-            row.fail(column("village" if "village" in ctx.present else "division_code"), _("请填写所在行政村"), "")
-        else:
-            try:
-                code = self.places.resolve(v.get("county"), v.get("town"), v.get("village"))
-            except ValueError as exc:
-                row.fail(column("village"), str(exc), _place_text(row))
-        if code and self.prefix and not in_scope(code, self.prefix):
-            row.fail(
-                column("division_code" if v.get("division_code") is not None else "village"),
-                _("「{name}」不在您的管辖范围内").format(name=self.places.names.get(code, code)),
-            )
-        v["village_code"] = code
+        check_place(row, ctx, self.spec, self.places, self.prefix)
 
     def _new_household(self, row: Row) -> None:
         v = row.values
