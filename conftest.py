@@ -7,6 +7,21 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _sqlite_readers_do_not_lock(sender, connection, **kwargs) -> None:
+    """The SQLite test database is in memory with a shared cache, where a reader's table lock makes a concurrent
+    writer fail at once ("database table is locked") instead of waiting as the WAL file of `make run` lets it. A page
+    polling a background job's progress is such a reader: read uncommitted keeps readers lock-free (tests only)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = true")
+
+
+def pytest_configure(config) -> None:
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_sqlite_readers_do_not_lock)
+
+
 @pytest.fixture(autouse=True)
 def _base_data(request):
     """Load the bundled Yulin divisions (197 rows) and put back the reference data that data migrations
