@@ -200,11 +200,7 @@ class HouseholdsImporter:
         self.prefix = ctx.actor.scope_prefix if ctx.actor is not None else ""
 
     def key(self, row: Row) -> str | None:
-        number = row.values.get("id_number")
-        if number is None:
-            return None
-        row.values["id_hash"] = idnumber.keyed_hash(number)
-        return row.values["id_hash"]
+        return head_key(row)
 
     # pass 1 ---------------------------------------------------------------------------------------------------
 
@@ -467,6 +463,15 @@ def _category_key(text: str) -> str:
 def _raw_blank(row: Row, key: str) -> bool:
     value = row.raw.get(key)
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def head_key(row: Row) -> str | None:
+    """A household file's rows are keyed by the head's ID (its keyed hash, kept on the row for the lookups)."""
+    number = row.values.get("id_number")
+    if number is None:
+        return None
+    row.values["id_hash"] = idnumber.keyed_hash(number)
+    return row.values["id_hash"]
 
 
 def check_place(row: Row, ctx: Context, spec: Any, places: Any, prefix: str) -> None:

@@ -49,7 +49,7 @@ from .. import values
 from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec
 from ..places import PlaceResolver
 from .households import COLUMNS as HOUSEHOLD_COLUMNS
-from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place
+from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place, head_key
 
 #: P1: the four household types a problem list names (the codes `case_open` accepts for 问题清单)
 TYPES = {
@@ -147,11 +147,7 @@ class ProblemsImporter:
         self.prefix = ctx.actor.scope_prefix if ctx.actor is not None else ""
 
     def key(self, row: Row) -> str | None:
-        number = row.values.get("id_number")
-        if number is None:
-            return None
-        row.values["id_hash"] = idnumber.keyed_hash(number)
-        return row.values["id_hash"]
+        return head_key(row)
 
     # pass 1 ---------------------------------------------------------------------------------------------------
 
