@@ -20,13 +20,18 @@ from ninja.security import HttpBearer, django_auth
 from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
 from anju.cases import api as cases_api
+from anju.complaints.api import publicity_router
+from anju.complaints.api import router as complaints_router
 from anju.core.errors import DomainError
+from anju.disasters.api import router as disasters_router
 from anju.divisions.api import router as divisions_router
 from anju.inspections.api import appraisals as appraisals_api
 from anju.inspections.api import campaigns as campaigns_api
 from anju.inspections.api import checks as checks_api
 from anju.policy.api import alerts_router, monitoring_router
 from anju.registry.api import households_router, houses_router
+from anju.responsibility.api import router as responsibility_router
+from anju.training.api import router as training_router
 
 
 class BearerAuth(HttpBearer):
@@ -152,3 +157,8 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/cases", cases_api.router)
 api.add_router("/craftsmen", cases_api.craftsmen_router)
 api.add_router("/subsidy-rates", cases_api.subsidy_rates_router)
+api.add_router("/training", training_router)
+api.add_router("/responsibility", responsibility_router)
+api.add_router("/disasters", disasters_router)
+api.add_router("/complaints", complaints_router)
+api.add_router("/publicity", publicity_router)

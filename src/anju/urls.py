@@ -20,5 +20,9 @@ urlpatterns = [
     path("", include("anju.cases.urls")),
     path("", include("anju.policy.urls")),
     path("", include("anju.exchange.urls")),
+    path("", include("anju.training.urls")),
+    path("", include("anju.responsibility.urls")),
+    path("", include("anju.disasters.urls")),
+    path("", include("anju.complaints.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -23,11 +23,17 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", _("部门用户")
 
 
-READ = {"divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view", "exchange.view"}
+READ = {
+    "divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view", "exchange.view",
+    "training.view", "responsibility.view", "disasters.view", "complaints.view",
+}  # fmt: skip
 REGISTRY_WRITE = {"registry.add", "registry.change"}
 FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
 CASE_FIELD_WORK = {"cases.open", "cases.apply"}  # open ledger cases; the household's application, consent, photos
 CASE_COUNTY_WORK = {"cases.manage", "cases.visit"}  # plan, design, builder, works, acceptance, close-out
+DISASTER_REPORT = {"disasters.report"}  # P9: damage and resettlement reported at once, from the village up
+COUNTY_SPECIAL_WORK = {"training.manage", "disasters.manage", "complaints.handle", "complaints.publicity"}
+TOWN_SPECIAL_WORK = {"complaints.handle", "complaints.publicity", "responsibility.assign"}
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -38,9 +44,12 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
             "policy.refresh", "cases.configure", "exchange.compare", "exchange.apply", "exchange.task",
+            "responsibility.assign",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK
+        | DISASTER_REPORT
+        | COUNTY_SPECIAL_WORK
     ),
     Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view"}),
     Role.COUNTY_MANAGER: frozenset(
@@ -50,17 +59,25 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {
             "registry.view_id", "divisions.import", "audit.view", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.review", "cases.sign",
-            "exchange.compare", "exchange.apply", "exchange.task",
+            "exchange.compare", "exchange.apply", "exchange.task", "responsibility.assign",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK
+        | DISASTER_REPORT
+        | COUNTY_SPECIAL_WORK
     ),
     Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
     Role.TOWN_STAFF: frozenset(
-        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"registry.view_id", "cases.sign", "exchange.task"}
+        READ
+        | REGISTRY_WRITE
+        | FIELD_WORK
+        | CASE_FIELD_WORK
+        | DISASTER_REPORT
+        | TOWN_SPECIAL_WORK
+        | {"registry.view_id", "cases.sign", "exchange.task"}
     ),
     Role.VILLAGE_STAFF: frozenset(
-        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | {"cases.sign", "exchange.task"}
+        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | DISASTER_REPORT | {"cases.sign", "exchange.task"}
     ),
     Role.DEPARTMENT: frozenset(READ | {"exchange.compare"}),  # a department compares its own lists (P6)
 }  # fmt: skip

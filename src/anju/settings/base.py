@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "anju.cases",
     "anju.policy",
     "anju.exchange",
+    "anju.training",
+    "anju.responsibility",
+    "anju.disasters",
+    "anju.complaints",
     "anju.demo",
     "anju.web",
 ]

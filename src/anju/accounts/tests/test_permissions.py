@@ -35,17 +35,28 @@ ACTIONS = [
     "exchange.compare",
     "exchange.apply",
     "exchange.task",
+    "training.view",
+    "training.manage",
+    "responsibility.view",
+    "responsibility.assign",
+    "disasters.view",
+    "disasters.report",
+    "disasters.manage",
+    "complaints.view",
+    "complaints.handle",
+    "complaints.publicity",
 ]
 # Columns in ACTIONS order; Y = allowed.
 EXPECTED = {
-    # div reg vid aud acc | insp | pol | cases: v o a m vi s c | exchange: v c a t (same order as ACTIONS)
-    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y  Y Y Y Y Y . Y  Y Y Y Y",
-    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .  Y . . . . . .  Y . . .",
-    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .  Y Y Y Y Y Y .  Y Y Y Y",
-    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .  Y . . . . . .  Y . . .",
-    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y",
-    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y",
-    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .  Y . . . . . .  Y Y . .",
+    # div reg vid aud acc | insp | pol | cases: v o a m vi s c | exchange: v c a t
+    # then train: v m | resp: v a | disasters: v r m | complaints: v h p
+    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y  Y Y Y Y Y . Y  Y Y Y Y  Y Y  Y Y  Y Y Y  Y Y Y",
+    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .  Y . . . . . .  Y . . .  Y .  Y .  Y . .  Y . .",
+    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .  Y Y Y Y Y Y .  Y Y Y Y  Y Y  Y Y  Y Y Y  Y Y Y",
+    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .  Y . . . . . .  Y . . .  Y .  Y .  Y . .  Y . .",
+    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y  Y .  Y Y  Y Y .  Y Y Y",
+    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y  Y .  Y .  Y Y .  Y . .",
+    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .  Y . . . . . .  Y Y . .  Y .  Y .  Y . .  Y . .",
 }  # fmt: skip
 
 
