@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, django_auth
 from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
 from anju.cases import api as cases_api
+from anju.cases.api_funds import router as funds_router
 from anju.complaints.api import publicity_router
 from anju.complaints.api import router as complaints_router
 from anju.core.errors import DomainError
@@ -162,3 +163,4 @@ api.add_router("/responsibility", responsibility_router)
 api.add_router("/disasters", disasters_router)
 api.add_router("/complaints", complaints_router)
 api.add_router("/publicity", publicity_router)
+api.add_router("/funds", funds_router)

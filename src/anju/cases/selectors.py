@@ -6,16 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.http import Http404
 
 from anju.audit.models import Event
 from anju.core.scope import code_prefix, scope_q
 from anju.divisions.services import level_of_code
 
-from .models import RENOVATION_DONE_STATES, Case, CaseSource, CaseState
+from .models import RENOVATION_DONE_STATES, Case, CaseSource, CaseState, Renovation, SubsidyPayment
 
 #: P19: a case is "due soon" this many days before its completion deadline.
 DUE_SOON_DAYS = 30
@@ -141,3 +143,66 @@ def case_get(user: Any, pk: int) -> Case:
 def case_history(case: Case) -> QuerySet[Event]:
     """Every event of the case, oldest first: its moves, sign-offs, visits, payments, photos."""
     return Event.objects.filter(object_type="cases.case", object_id=str(case.pk)).order_by("id")
+
+
+# -- funds (P4) ----------------------------------------------------------------------------------------------------
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def paid_total() -> Coalesce:
+    """A renovation's payments in total (0 when none), as a correlated subquery: one query for all cases. The
+    funds page and the P4 over-subsidy rule both use it."""
+    payments = (
+        SubsidyPayment.objects.filter(case_id=OuterRef("case_id"))
+        .order_by()
+        .values("case_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(payments, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
+
+
+@dataclass
+class FundsRow:
+    """One county's subsidy money in one year: approved when the case entered the plan, paid when paid, and what
+    the cases accepted that year are still owed."""
+
+    county: str
+    year: int
+    planned: int = 0
+    approved: Decimal = Decimal(0)
+    payments: int = 0
+    paid: Decimal = Decimal(0)
+    accepted: int = 0
+    owed: Decimal = Decimal(0)
+    name: str = ""
+
+
+def funds_summary(user: Any, *, year: int | None = None) -> list[FundsRow]:
+    """P4: subsidy totals per county and year in the user's scope, in three grouped queries (any number of cases).
+
+    Approved = the subsidies of renovations planned that year; paid = payments made that year; owed = approved
+    minus paid for the renovations accepted that year (money due to households that finished)."""
+    from anju.divisions.models import Division
+
+    county = Substr("division_id", 1, 6)
+    rows: dict[tuple[str, int], FundsRow] = {}
+
+    def group(qs: QuerySet, date_field: str, **measures: Any) -> None:
+        qs = qs.annotate(county=county, year=ExtractYear(date_field)).filter(**{f"{date_field}__isnull": False})
+        if year is not None:
+            qs = qs.filter(**{f"{date_field}__year": year})
+        for found in qs.order_by().values("county", "year").annotate(**measures):
+            row = rows.setdefault((found["county"], found["year"]), FundsRow(found["county"], found["year"]))
+            for name in measures:
+                setattr(row, name, found[name] or 0)
+
+    planned = Renovation.objects.visible_to(user).filter(subsidy_amount__isnull=False)
+    group(planned, "planned_on", planned=Count("pk"), approved=Sum("subsidy_amount"))
+    group(SubsidyPayment.objects.visible_to(user), "paid_on", payments=Count("pk"), paid=Sum("amount"))
+    accepted = planned.annotate(paid_so_far=paid_total())
+    group(accepted, "accepted_on", accepted=Count("pk"), owed=Sum(F("subsidy_amount") - F("paid_so_far")))
+    names = dict(Division.objects.filter(code__in=[c.ljust(12, "0") for c, _y in rows]).values_list("code", "name"))
+    for row in rows.values():
+        row.name = names.get(row.county.ljust(12, "0"), row.county)
+    return sorted(rows.values(), key=lambda r: (-r.year, r.county))

@@ -1,4 +1,10 @@
-from .views import exports, ledger, moves, registries
+from .views import exports, funds, ledger, moves, registries
 
 app_name = "cases"
-urlpatterns = [*ledger.urlpatterns, *moves.urlpatterns, *exports.urlpatterns, *registries.urlpatterns]
+urlpatterns = [
+    *ledger.urlpatterns,
+    *moves.urlpatterns,
+    *exports.urlpatterns,
+    *registries.urlpatterns,
+    *funds.urlpatterns,
+]

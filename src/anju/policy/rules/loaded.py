@@ -9,3 +9,4 @@ from . import monitoring  # noqa: F401
 from . import annual_check  # noqa: F401
 from . import appraisal_overdue  # noqa: F401
 from . import cases  # noqa: F401
+from . import funds  # noqa: F401

@@ -18,3 +18,23 @@
   });
   window.addEventListener("resize", function () { instance.resize(); });
 })();
+
+// Funds chart (P4): approved vs paid subsidy per county (grouped bars).
+(function () {
+  var el = document.getElementById("funds-chart");
+  var data = document.getElementById("funds-chart-data");
+  if (!el || !data || typeof echarts === "undefined") { return; }
+  var chart = JSON.parse(data.textContent);
+  var instance = echarts.init(el, null, { renderer: "svg" });
+  instance.setOption({
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    legend: { top: 0 },
+    grid: { left: 80, right: 10, bottom: 60, top: 40 },
+    xAxis: { type: "category", data: chart.names, axisLabel: { rotate: chart.names.length > 8 ? 40 : 0 } },
+    yAxis: { type: "value", name: chart.unit },
+    series: chart.series.map(function (s, i) {
+      return { name: s.name, type: "bar", data: s.data, itemStyle: { color: i === 0 ? "#0d6efd" : "#198754" } };
+    })
+  });
+  window.addEventListener("resize", function () { instance.resize(); });
+})();
