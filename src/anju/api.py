@@ -26,12 +26,15 @@ from anju.complaints.api import router as complaints_router
 from anju.core.errors import DomainError
 from anju.disasters.api import router as disasters_router
 from anju.divisions.api import router as divisions_router
+from anju.idle.api import router as idle_router
 from anju.inspections.api import appraisals as appraisals_api
 from anju.inspections.api import campaigns as campaigns_api
 from anju.inspections.api import checks as checks_api
 from anju.policy.api import alerts_router, monitoring_router
 from anju.registry.api import households_router, houses_router
 from anju.responsibility.api import router as responsibility_router
+from anju.returns.api import router as returns_router
+from anju.supervision.api import router as supervision_router
 from anju.training.api import router as training_router
 
 
@@ -164,3 +167,6 @@ api.add_router("/disasters", disasters_router)
 api.add_router("/complaints", complaints_router)
 api.add_router("/publicity", publicity_router)
 api.add_router("/funds", funds_router)
+api.add_router("/supervision", supervision_router)
+api.add_router("/idle-houses", idle_router)
+api.add_router("/returns", returns_router)

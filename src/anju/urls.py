@@ -24,5 +24,8 @@ urlpatterns = [
     path("", include("anju.responsibility.urls")),
     path("", include("anju.disasters.urls")),
     path("", include("anju.complaints.urls")),
+    path("", include("anju.supervision.urls")),
+    path("", include("anju.idle.urls")),
+    path("", include("anju.returns.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -25,14 +25,18 @@ class Role(models.TextChoices):
 
 READ = {
     "divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view", "exchange.view",
-    "training.view", "responsibility.view", "disasters.view", "complaints.view",
+    "training.view", "responsibility.view", "disasters.view", "complaints.view", "supervision.view", "idle.view",
+    "returns.view",
 }  # fmt: skip
 REGISTRY_WRITE = {"registry.add", "registry.change"}
 FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
 CASE_FIELD_WORK = {"cases.open", "cases.apply"}  # open ledger cases; the household's application, consent, photos
 CASE_COUNTY_WORK = {"cases.manage", "cases.visit"}  # plan, design, builder, works, acceptance, close-out
 DISASTER_REPORT = {"disasters.report"}  # P9: damage and resettlement reported at once, from the village up
-COUNTY_SPECIAL_WORK = {"training.manage", "disasters.manage", "complaints.handle", "complaints.publicity"}
+LOCAL_WATCH = {"idle.manage", "returns.track"}  # P11 idle dangerous houses, P10 returns: kept by village and town
+COUNTY_SPECIAL_WORK = {
+    "training.manage", "disasters.manage", "complaints.handle", "complaints.publicity", "supervision.rectify",
+}  # fmt: skip
 TOWN_SPECIAL_WORK = {"complaints.handle", "complaints.publicity", "responsibility.assign"}
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -44,14 +48,15 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
             "policy.refresh", "cases.configure", "exchange.compare", "exchange.apply", "exchange.task",
-            "responsibility.assign",
+            "responsibility.assign", "supervision.inspect",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK
         | DISASTER_REPORT
         | COUNTY_SPECIAL_WORK
+        | LOCAL_WATCH
     ),
-    Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view"}),
+    Role.CITY_SUPERVISOR: frozenset(READ | {"audit.view", "supervision.inspect"}),  # city supervision teams (P3)
     Role.COUNTY_MANAGER: frozenset(
         READ
         | REGISTRY_WRITE
@@ -65,6 +70,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | CASE_COUNTY_WORK
         | DISASTER_REPORT
         | COUNTY_SPECIAL_WORK
+        | LOCAL_WATCH
     ),
     Role.APPRAISER: frozenset(READ | {"inspections.appraise"}),
     Role.TOWN_STAFF: frozenset(
@@ -74,10 +80,17 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | CASE_FIELD_WORK
         | DISASTER_REPORT
         | TOWN_SPECIAL_WORK
+        | LOCAL_WATCH
         | {"registry.view_id", "cases.sign", "exchange.task"}
     ),
     Role.VILLAGE_STAFF: frozenset(
-        READ | REGISTRY_WRITE | FIELD_WORK | CASE_FIELD_WORK | DISASTER_REPORT | {"cases.sign", "exchange.task"}
+        READ
+        | REGISTRY_WRITE
+        | FIELD_WORK
+        | CASE_FIELD_WORK
+        | DISASTER_REPORT
+        | LOCAL_WATCH
+        | {"cases.sign", "exchange.task"}
     ),
     Role.DEPARTMENT: frozenset(READ | {"exchange.compare"}),  # a department compares its own lists (P6)
 }  # fmt: skip

@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "anju.responsibility",
     "anju.disasters",
     "anju.complaints",
+    "anju.supervision",
+    "anju.idle",
+    "anju.returns",
     "anju.demo",
     "anju.web",
 ]

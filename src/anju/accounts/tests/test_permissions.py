@@ -45,18 +45,32 @@ ACTIONS = [
     "complaints.view",
     "complaints.handle",
     "complaints.publicity",
+    "supervision.view",
+    "supervision.inspect",
+    "supervision.rectify",
+    "idle.view",
+    "idle.manage",
+    "returns.view",
+    "returns.track",
 ]
 # Columns in ACTIONS order; Y = allowed.
 EXPECTED = {
     # div reg vid aud acc | insp | pol | cases: v o a m vi s c | exchange: v c a t
-    # then train: v m | resp: v a | disasters: v r m | complaints: v h p
-    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y  Y Y Y Y Y . Y  Y Y Y Y  Y Y  Y Y  Y Y Y  Y Y Y",
-    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .  Y . . . . . .  Y . . .  Y .  Y .  Y . .  Y . .",
-    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .  Y Y Y Y Y Y .  Y Y Y Y  Y Y  Y Y  Y Y Y  Y Y Y",
-    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .  Y . . . . . .  Y . . .  Y .  Y .  Y . .  Y . .",
-    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y  Y .  Y Y  Y Y .  Y Y Y",
-    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y  Y .  Y .  Y Y .  Y . .",
-    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .  Y . . . . . .  Y Y . .  Y .  Y .  Y . .  Y . .",
+    # 2nd line: train v m | resp v a | disasters v r m | complaints v h p | supervision v i r | idle v m | returns v t
+    Role.ADMIN:           "Y Y  Y Y Y  Y  Y  Y Y  Y Y Y Y Y Y Y  Y Y  Y Y Y Y Y . Y  Y Y Y Y"
+                          "  Y Y  Y Y  Y Y Y  Y Y Y  Y Y Y  Y Y  Y Y",
+    Role.CITY_SUPERVISOR: "Y .  Y . .  .  Y  . .  Y . . . . . .  Y .  Y . . . . . .  Y . . ."
+                          "  Y .  Y .  Y . .  Y . .  Y Y .  Y .  Y .",
+    Role.COUNTY_MANAGER:  "Y Y  Y Y Y  Y  Y  . Y  Y Y Y Y Y . Y  Y .  Y Y Y Y Y Y .  Y Y Y Y"
+                          "  Y Y  Y Y  Y Y Y  Y Y Y  Y . Y  Y Y  Y Y",
+    Role.APPRAISER:       "Y .  Y . .  .  .  . .  Y . . . . Y .  Y .  Y . . . . . .  Y . . ."
+                          "  Y .  Y .  Y . .  Y . .  Y . .  Y .  Y .",
+    Role.TOWN_STAFF:      "Y .  Y Y Y  Y  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y"
+                          "  Y .  Y Y  Y Y .  Y Y Y  Y . .  Y Y  Y Y",
+    Role.VILLAGE_STAFF:   "Y .  Y Y Y  .  .  . .  Y . Y Y . . .  Y .  Y Y Y . . Y .  Y . . Y"
+                          "  Y .  Y .  Y Y .  Y . .  Y . .  Y Y  Y Y",
+    Role.DEPARTMENT:      "Y .  Y . .  .  .  . .  Y . . . . . .  Y .  Y . . . . . .  Y Y . ."
+                          "  Y .  Y .  Y . .  Y . .  Y . .  Y .  Y .",
 }  # fmt: skip
 
 
