@@ -199,6 +199,7 @@ class Photo(Scoped):
 class RequestSource(models.TextChoices):
     CHECK = "check", _("核查发现")
     REPORT = "report", _("乡村直接上报")
+    DISASTER = "disaster", _("灾后上报")
 
 
 class RequestStatus(models.TextChoices):

@@ -243,6 +243,9 @@ def _settle(actor: Any, case: Case, appraisal: Appraisal) -> Case:
 
 
 def _source_of(request: AppraisalRequest | None) -> str:
+    """The case's source follows its request: a house damaged in a disaster (P9, P23) gives 灾害."""
+    if request is not None and request.source == RequestSource.DISASTER:
+        return CaseSource.DISASTER
     from_check = request is not None and request.source == RequestSource.CHECK and request.check_record_id
     if from_check and request.check_record.campaign.kind == CampaignKind.ANNUAL:
         return CaseSource.ANNUAL_CHECK
