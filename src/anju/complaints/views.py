@@ -203,11 +203,11 @@ def _move(
     title: str,
     done: str,
     initial: dict[str, Any] | None = None,
-    **kwargs: Any,
+    form_kwargs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """Show the form; on a valid POST run the service, then go to the complaint page with `done` as the message."""
     initial = {**(initial or {}), "version": complaint.version} if issubclass(form_class, f.VersionForm) else initial
-    form = form_class(request.POST or None, request.FILES or None, initial=initial, **kwargs)
+    form = form_class(request.POST or None, request.FILES or None, initial=initial, **(form_kwargs or {}))
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         version = values.pop("version", None)
@@ -264,7 +264,7 @@ def complaint_assign(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("交办信访件"),
         done=_("已交办。"),
         initial={"handler": complaint.handler_id, "reply_due_on": complaint.reply_due_on},
-        complaint=complaint,
+        form_kwargs={"complaint": complaint},
     )
 
 
