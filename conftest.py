@@ -28,6 +28,8 @@ def _base_data(request):
     created (target categories, appraisal components): a transactional test's flush empties those tables."""
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
+    from anju.cards.models import CardTemplate
+    from anju.cards.reference import ensure_templates
     from anju.divisions.models import Division
     from anju.divisions.services import division_load_base
     from anju.inspections.models import ComponentSpec
@@ -41,3 +43,5 @@ def _base_data(request):
         ensure_categories(TargetCategory)
     if not ComponentSpec.objects.exists():
         ensure_components(ComponentSpec)
+    if not CardTemplate.objects.exists():
+        ensure_templates(CardTemplate)

@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, django_auth
 from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
 from anju.cases import api as cases_api
+from anju.cards.api import router as cards_router
 from anju.cases.api_funds import router as funds_router
 from anju.complaints.api import publicity_router
 from anju.complaints.api import router as complaints_router
@@ -170,3 +171,4 @@ api.add_router("/funds", funds_router)
 api.add_router("/supervision", supervision_router)
 api.add_router("/idle-houses", idle_router)
 api.add_router("/returns", returns_router)
+api.add_router("/cards", cards_router)

@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("anju.supervision.urls")),
     path("", include("anju.idle.urls")),
     path("", include("anju.returns.urls")),
+    path("", include("anju.cards.urls")),
     path("", include("anju.web.urls")),
 ]

@@ -26,14 +26,15 @@ class Role(models.TextChoices):
 READ = {
     "divisions.view", "registry.view", "inspections.view", "policy.view", "cases.view", "exchange.view",
     "training.view", "responsibility.view", "disasters.view", "complaints.view", "supervision.view", "idle.view",
-    "returns.view",
+    "returns.view", "cards.view",
 }  # fmt: skip
 REGISTRY_WRITE = {"registry.add", "registry.change"}
 FIELD_WORK = {"inspections.check", "inspections.report"}  # P5 checks and P8 direct reports
 CASE_FIELD_WORK = {"cases.open", "cases.apply"}  # open ledger cases; the household's application, consent, photos
 CASE_COUNTY_WORK = {"cases.manage", "cases.visit"}  # plan, design, builder, works, acceptance, close-out
 DISASTER_REPORT = {"disasters.report"}  # P9: damage and resettlement reported at once, from the village up
-LOCAL_WATCH = {"idle.manage", "returns.track"}  # P11 idle dangerous houses, P10 returns: kept by village and town
+# P11 idle dangerous houses, P10 returns: kept by village and town; P13 policy cards handed out there
+LOCAL_WATCH = {"idle.manage", "returns.track", "cards.distribute"}
 COUNTY_SPECIAL_WORK = {
     "training.manage", "disasters.manage", "complaints.handle", "complaints.publicity", "supervision.rectify",
 }  # fmt: skip
@@ -48,7 +49,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
             "policy.refresh", "cases.configure", "exchange.compare", "exchange.apply", "exchange.task",
-            "responsibility.assign", "supervision.inspect",
+            "responsibility.assign", "supervision.inspect", "cards.configure",
         }
         | CASE_FIELD_WORK
         | CASE_COUNTY_WORK

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "anju.supervision",
     "anju.idle",
     "anju.returns",
+    "anju.cards",
     "anju.demo",
     "anju.web",
 ]

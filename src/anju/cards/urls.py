@@ -1,0 +1,4 @@
+from .views import urlpatterns as views
+
+app_name = "cards"
+urlpatterns = [*views]
