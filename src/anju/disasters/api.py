@@ -4,8 +4,6 @@ dashboard, damage reports, resettlements and coordination notes — thin over `s
 A role without the action answers 403 before anything is looked up; an object outside the user's subtree 404.
 """
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Any
 
@@ -57,12 +55,12 @@ def _report(request: HttpRequest, pk: int, action: str = "disasters.view") -> Da
     return selectors.report_get(request.user, pk)
 
 
-def _event_detail(request: HttpRequest, event: DisasterEvent) -> dict[str, Any]:
+def _event_detail(request: HttpRequest, event: DisasterEvent) -> DisasterEvent:
+    """The event with its dashboard (the counts the user may see) attached for `EventDetailOut`."""
     rows, total = selectors.dashboard(request.user, event)
-    data = EventOut.from_orm(event).dict()
-    data["dashboard"] = [{"code": r.code, "name": r.name, **r.counts} for r in rows]
-    data["total"] = {"code": total.code, "name": str(_("合计")), **total.counts}
-    return data
+    event.dashboard = [{"code": r.code, "name": r.name, **r.counts} for r in rows]
+    event.total = {"code": total.code, "name": str(_("合计")), **total.counts}
+    return event
 
 
 # -- seasons and plans ----------------------------------------------------------------------------------------

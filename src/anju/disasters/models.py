@@ -59,7 +59,7 @@ class SeasonWindow(Scoped):
 
 class EmergencyPlan(Scoped):
     """P9: a county's emergency plan (应急预案) for one season of one year, filed before the season starts.
-    `division` is the county."""
+    `division` is the county; its towns and villages see it too."""
 
     season = models.CharField(_("时段"), max_length=10, choices=Season.choices)
     year = models.PositiveSmallIntegerField(_("年度"))
@@ -70,6 +70,8 @@ class EmergencyPlan(Scoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_includes_ancestors = True  # the county's plan is known in every town and village of it
 
     class Meta:
         verbose_name = _("应急预案")

@@ -98,6 +98,8 @@ class SeasonRow:
 
 def season_rows(user: Any, today: dt.date) -> list[SeasonRow]:
     """Each county of the user's subtree × season: its dates, its current or next run, the plan filed for it."""
+    if not user.division_id:
+        return []
     counties = Division.objects.visible_to(user).filter(level=Level.COUNTY).order_by("code").values_list("code", "name")
     if level_of_code(user.division_id or "") in (Level.TOWN, Level.VILLAGE):
         counties = Division.objects.filter(code=user.division_id[:6] + "000000").values_list("code", "name")

@@ -24,6 +24,7 @@ from anju.accounts.permissions import has_action, require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
 from anju.core.errors import DomainError
+from anju.core.scope import scope_q
 from anju.registry.models import House
 from anju.web.forms import add_domain_error, paginate
 
@@ -224,7 +225,7 @@ def _houses(request: HttpRequest, event: DisasterEvent, q: str) -> Any:
     houses = House.objects.visible_to(request.user).select_related("household", "division")
     where = Q()
     for code in event.affected_codes:
-        where |= Q(division_id__startswith=code[: 6 if code[6:] == "000000" else 9])
+        where |= scope_q("division_id", code[: 6 if code[6:] == "000000" else 9])
     houses = houses.filter(where) if event.affected_codes else houses.none()
     if q:
         houses = houses.filter(household__head_name__startswith=q)
