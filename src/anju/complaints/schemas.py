@@ -43,7 +43,7 @@ def _places(obj: Any) -> dict[str, str | None]:
     division = obj.division
     while division is not None and division.level in names:
         names[division.level] = division.name
-        division = division.parent
+        division = division.parent if division.level != "county" else None  # what the list selected, no further
     return names
 
 
