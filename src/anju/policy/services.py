@@ -28,10 +28,12 @@ from django.utils import timezone
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
+from anju.core.scope import code_prefix, scope_q
+from anju.divisions.services import level_of_code
 
 from .models import Alert, AlertStatus
 from .responsibility import ResponsibilityMap
-from .rules import Context, Finding, Rule, all_rules
+from .rules import Context, Finding, Rule, all_rules, rule_get
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,10 @@ ADVISORY_LOCK = 0x616E6A75  # "anju"
 WORK_MEM = "128MB"
 #: A full refresh that opened or resolved this many alerts refreshes the table's planner statistics.
 ANALYZE_AFTER = 10_000
+#: The rule about the chain itself: re-evaluated when the chain changes (`alerts_reassign`) and by a full refresh.
+UNASSIGNED_RULE = "P18.unassigned"
+#: Rules no household change can affect: an incremental refresh skips them (not even their open alerts are read).
+NOT_PER_HOUSEHOLD = frozenset({UNASSIGNED_RULE})
 
 Progress = Callable[[Rule, int], None]
 SEEN = None  # marks an open alert whose finding came up again in this refresh
@@ -200,7 +206,7 @@ def _refresh_rule(
     finding: Finding
     for finding in rule.evaluate(context):
         key = (finding.object_type, int(finding.object_id), finding.reason)
-        person = people.for_code(finding.division_code)
+        person = people.for_code(finding.division_code, finding.household_id)
         state = (
             finding.message[:500],
             finding.due_on,
@@ -270,8 +276,10 @@ def alerts_refresh(
             return report
         with transaction.atomic():
             _begin()
-            people = ResponsibilityMap(codes=())
+            people = ResponsibilityMap(household_ids=context.household_ids)
             for rule in rules:
+                if rule.id in NOT_PER_HOUSEHOLD:
+                    continue
                 report.rules[rule.id] = _refresh_rule(rule, context, people, now, progress)
         return report
 
@@ -299,6 +307,39 @@ def alerts_refresh(
             },
         )
     return report
+
+
+def alerts_reassign(*, code: str, household_id: int | None = None) -> int:
+    """P18: the chain changed for the division `code` (or for one household): its open alerts name the chain's
+    person again, and `P18.unassigned` is refreshed. Only the responsible person changes, so no rule is evaluated
+    but that one. Runs once the assignment service has committed; returns the number of alerts re-named."""
+    alerts = Alert.objects.filter(status=AlertStatus.OPEN)
+    if household_id is not None:
+        alerts = alerts.filter(household_id=household_id)
+        people = ResponsibilityMap(household_ids=[household_id])
+    else:
+        prefix = code_prefix(code, level_of_code(code))
+        alerts = alerts.filter(scope_q("division_id", prefix))
+        people = ResponsibilityMap(prefix=prefix)
+    with transaction.atomic():
+        _begin()
+        rows = alerts.order_by().values_list("pk", "division_id", "household_id", "responsible_id", "responsible_name")
+        changed = []
+        for pk, division, household, user_id, name in list(rows):
+            person = people.for_code(division, household)
+            if (person.user_id, person.name) != (user_id, name):
+                changed.append((person.user_id, person.name, pk))
+        table = connection.ops.quote_name(Alert._meta.db_table)
+        with connection.cursor() as cursor:
+            for start in range(0, len(changed), BATCH):
+                cursor.executemany(
+                    f"UPDATE {table} SET responsible_id = %s, responsible_name = %s WHERE id = %s",
+                    changed[start : start + BATCH],
+                )
+        unassigned = rule_get(UNASSIGNED_RULE)
+        if household_id is None and unassigned is not None:
+            _refresh_rule(unassigned, Context(today=timezone.localdate()), people, timezone.now(), None)
+    return len(changed)
 
 
 class _PendingRefresh:

@@ -61,9 +61,12 @@ def _categories(household: Household) -> list[str]:
     )
 
 
-def _responsible(code: str) -> tuple[Any, str]:
-    """P18: who answers for the case — the responsible person of its village (until the chain, issue 6)."""
-    person = ResponsibilityMap([code]).for_code(code)
+def _responsible(code: str, household_id: int | None = None) -> tuple[Any, str]:
+    """P18: who answers for the case — from the responsibility chain: the household's person, else the nearest
+    person named up from its village, else (chain not filled in yet) the nearest user with the level's role."""
+    person = ResponsibilityMap([code], household_ids=[household_id] if household_id else ()).for_code(
+        code, household_id
+    )
     return person.user_id, person.name
 
 

@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.accounts.permissions import Role
+from anju.accounts.permissions import ROLE_ACTIONS, Role
 from anju.audit.actions import Action
 from anju.core.errors import ActionNotAllowed, ConflictError
+from anju.responsibility.models import Assignment
 
 from ..models import Case, CaseState, SignOff, SignOffKind, SignOffLevel
 from ._common import invalid, lock, record, require, text
@@ -59,12 +60,30 @@ def missing_signoffs(case: Case) -> list[str]:
     ]
 
 
+def named_signers(case: Case) -> dict[str, int]:
+    """P2, P18: level → the user named in the responsibility chain for the case's village, town or county, for
+    the levels that have one who may sign (`cases.sign`, active). One query for the three levels."""
+    codes = {level_code(case.division_id, level): level for level in LEVELS}
+    rows = Assignment.objects.active().of_divisions().filter(division_id__in=sorted(codes), person__is_active=True)
+    named = {}
+    for code, person_id, roles in rows.values_list("division_id", "person_id", "person__roles"):
+        if any("cases.sign" in ROLE_ACTIONS.get(role, ()) for role in roles or []):
+            named[codes[code]] = person_id
+    return named
+
+
 def signer_level(actor: Any, case: Case) -> str | None:
-    """The level at which `actor` answers for `case`, or None: a user of the case's own village, town or county
-    holding that level's role (P18: until the responsibility chain names one person per division)."""
+    """The level at which `actor` signs for `case`, or None. P2: the responsible person of each level signs: where
+    the chain (P18) names a person for the case's village, town or county, only that person signs that level;
+    where it names nobody yet, a user of that division holding the level's role does. A person named for two
+    levels signs the lower one: each level is attested by someone else."""
+    named = named_signers(case)
     code = actor.division_id or ""
     for level in LEVELS:
-        if code == level_code(case.division_id, level) and LEVEL_ROLE[level] in (actor.roles or []):
+        if level in named:
+            if named[level] == actor.pk:
+                return level
+        elif code == level_code(case.division_id, level) and LEVEL_ROLE[level] in (actor.roles or []):
             return level
     return None
 
@@ -81,7 +100,10 @@ def signoff_sign(*, actor: Any, case: Case, kind: str, comment: str = "") -> Sig
     level = signer_level(actor, case)
     if level is None:
         raise ActionNotAllowed(
-            _("只有该户所在村、乡镇、县的责任人才能为「{kind}」签字").format(kind=label),
+            _(
+                "只有该户所在村、乡镇、县的责任人才能为「{kind}」签字（已在包抓责任体系中指定责任人的，由该责任人签字；"
+                "尚未指定的，由该级对应岗位人员签字）"
+            ).format(kind=label),
             errors={"kind": _("您不是该台账的签字责任人")},
         )
     if not signable(case, kind):

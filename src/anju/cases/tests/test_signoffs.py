@@ -8,8 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.cases.models import CaseState, SignOff
-from anju.cases.services.signoffs import missing_signoffs, signable, signer_level, signoff_sign
+from anju.cases.services.signoffs import level_code, missing_signoffs, signable, signer_level, signoff_sign
 from anju.core.errors import ActionNotAllowed, ConflictError, DomainError, ScopeError
+from anju.divisions.models import Division
+from anju.responsibility.tests.world import assign
 from anju.testing import cases, factories
 
 from .services_world import *  # noqa: F403
@@ -73,7 +75,7 @@ def test_only_the_case_own_people_with_the_level_role_sign_p2_p18(case, village)
     assert signer_level(wrong_role, case) is None
     with pytest.raises(ActionNotAllowed) as exc:
         signoff_sign(actor=wrong_role, case=case, kind="problem")
-    assert exc.value.message == "只有该户所在村、乡镇、县的责任人才能为「问题清」签字"
+    assert exc.value.message.startswith("只有该户所在村、乡镇、县的责任人才能为「问题清」签字（已在包抓责任体系中指定")
     assert exc.value.errors["kind"] == "您不是该台账的签字责任人"
     assert not SignOff.objects.exists()
 
@@ -157,3 +159,46 @@ def test_a_signature_is_never_changed_nor_deleted_p2(case, people):
         SignOff.objects.filter(case=case).delete()
     assert exc.value.messages == ["签字记录不能删除"]
     assert SignOff.objects.get(pk=signoff.pk).comment == "属实"
+
+
+# -- P2 with the responsibility chain (P18) ---------------------------------------------------------------------
+
+
+def _name(code: str, who):
+    return assign(Division.objects.get(code=code), who)
+
+
+def test_a_named_responsible_person_signs_the_level_instead_of_the_role_p2_p18(case, people):
+    """policy: P2, P18 — the responsible person of each level signs: once the chain names the village's person,
+    only that person signs the village level; the other levels keep the role rule while nobody is named there."""
+    village_code = level_code(case.division_id, "village")
+    officer = factories.user("baocun", level_code(case.division_id, "town"), "town_staff")
+    _name(village_code, officer)
+    assert signer_level(people["village"], case) is None
+    with pytest.raises(ActionNotAllowed) as exc:
+        signoff_sign(actor=people["village"], case=case, kind="problem")
+    assert "已在包抓责任体系中指定责任人的，由该责任人签字" in exc.value.message
+    assert signer_level(officer, case) == "village"
+    assert signoff_sign(actor=officer, case=case, kind="problem").level == "village"
+    assert signoff_sign(actor=people["town"], case=case, kind="problem").level == "town"  # town: nobody named
+
+
+def test_a_person_named_for_two_levels_signs_the_lower_one_p2_p18(case, people):
+    """policy: P2 — each level is attested by someone else: a town staff named for the village and the town signs
+    the village level; the town level then waits for someone else."""
+    officer = factories.user("baozhen", level_code(case.division_id, "town"), "town_staff")
+    _name(level_code(case.division_id, "village"), officer)
+    _name(level_code(case.division_id, "town"), officer)
+    signoff_sign(actor=officer, case=case, kind="problem")
+    with pytest.raises(ConflictError):
+        signoff_sign(actor=officer, case=case, kind="problem")
+    with pytest.raises(ActionNotAllowed):
+        signoff_sign(actor=people["town"], case=case, kind="problem")
+
+
+def test_a_named_person_who_may_not_sign_leaves_the_role_rule_p2_p18(case, people):
+    """A city supervisor named for the county (staff of the level above) holds no cases.sign: the county manager
+    still signs, or the county level could never be signed."""
+    _name(level_code(case.division_id, "county"), factories.user("dudao", "610800000000", "city_supervisor"))
+    for level in ("village", "town", "county"):
+        assert signoff_sign(actor=people[level], case=case, kind="problem").level == level
