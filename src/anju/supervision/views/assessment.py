@@ -159,9 +159,6 @@ def assessment_export(request: HttpRequest) -> HttpResponse:
     event_record(
         actor=request.user,
         action=Action.ASSESSMENT_EXPORTED,
-        object_type="supervision.assessment",
-        object_id=year,
-        object_repr=title,
         division_code=request.user.division_id or "",
         extra={"year": year, "rows": len(data["rows"])},
     )
