@@ -31,8 +31,14 @@ def visit_missed(context: Context) -> Iterator[Finding]:
     template = _(
         "{name}户闲置危房应每{interval}天巡查一次，上次巡查：{last}，应于{due}前巡查，已逾期{days}天（巡查人：{watcher}）"
     )
-    rows = _rows(context, visit_missed_q(context.today), "next_visit_due_on", "visit_interval_days",
-                 "last_visited_on", "watcher_name")  # fmt: skip
+    rows = _rows(
+        context,
+        visit_missed_q(context.today),
+        "next_visit_due_on",
+        "visit_interval_days",
+        "last_visited_on",
+        "watcher_name",
+    )
     for pk, division, household, name, due_on, interval, last, watcher in rows:
         yield Finding(
             object_type=IDLE,

@@ -190,9 +190,13 @@ def idlehouse_end(request: HttpRequest, pk: int) -> HttpResponse:
     idle = _listing(request, pk)
     form = _bound(request, f.IdleEndForm, idle)
     run = lambda v: services.idle_end(  # noqa: E731
-        actor=request.user, idle=idle, ended_on=v["ended_on"], reason=v["end_reason"], note=v["end_note"],
+        actor=request.user,
+        idle=idle,
+        ended_on=v["ended_on"],
+        reason=v["end_reason"],
+        note=v["end_note"],
         expected_version=v["expected_version"],
-    )  # fmt: skip
+    )
     return _page(request, idle, form, run, title=_("闲置危房销号"), done=_("已销号。"), submit=_("销号"))
 
 

@@ -28,8 +28,12 @@ class IdleAPIScopeTests(IdleWorld, APIViewTestCases.PrimaryObjectAPITestCase):
     update_action = Action.IDLE_CHANGED
 
     def create_payload(self, near: Any) -> dict[str, Any]:
-        return {"house_id": self.spare_house(near).pk, "listed_on": TODAY, "watcher_name": "王五",
-                "watcher_phone": "13800000002"}  # fmt: skip
+        return {
+            "house_id": self.spare_house(near).pk,
+            "listed_on": TODAY,
+            "watcher_name": "王五",
+            "watcher_phone": "13800000002",
+        }
 
     def update_payload(self, obj: IdleHouse) -> dict[str, Any]:
         return {"watcher_name": obj.watcher_name + "甲", "watcher_phone": obj.watcher_phone}
@@ -94,9 +98,13 @@ class IdleMoveAPITests(IdleWorld):
         for name in ("secure", "visit", "end"):
             cases = [(None, self.in_scope[0], 401)]
             cases += [(k, self.in_scope[0], 403) for k in self.user_keys() if not self.may(k, "manage")]
-            cases += [("county", self.out_of_scope, 404), ("other_county", self.in_scope[0], 404),
-                      ("town", self.in_sibling_town, 404), ("village", self.in_town, 404),
-                      ("no_division", self.in_scope[0], 404)]  # fmt: skip
+            cases += [
+                ("county", self.out_of_scope, 404),
+                ("other_county", self.in_scope[0], 404),
+                ("town", self.in_sibling_town, 404),
+                ("village", self.in_town, 404),
+                ("no_division", self.in_scope[0], 404),
+            ]
             for key, obj, status in cases:
                 with self.subTest(name=name, user=key):
                     before = self.snapshot(), IdleVisit.objects.count()

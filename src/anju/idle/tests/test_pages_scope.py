@@ -22,8 +22,9 @@ from .world import IdleWorld
 TODAY = dt.date.today().isoformat()
 
 
-class IdlePageTests(IdleWorld, ViewTestCases.ListView, ViewTestCases.DetailView, ViewTestCases.AddView,
-                    ViewTestCases.EditView):  # fmt: skip
+class IdlePageTests(
+    IdleWorld, ViewTestCases.ListView, ViewTestCases.DetailView, ViewTestCases.AddView, ViewTestCases.EditView
+):
     create_action = Action.IDLE_LISTED
     update_action = Action.IDLE_CHANGED
     add_url_has_parent = True
@@ -88,8 +89,12 @@ class IdlePageTests(IdleWorld, ViewTestCases.ListView, ViewTestCases.DetailView,
         def grow(n: int) -> None:
             while count[0] < n:
                 count[0] += 1
-                services.idle_visit(actor=actor, idle=IdleHouse.objects.get(pk=idle.pk), result="empty",
-                                    visited_on=dt.date(2025, 3, 1) + dt.timedelta(days=count[0]))  # fmt: skip
+                services.idle_visit(
+                    actor=actor,
+                    idle=IdleHouse.objects.get(pk=idle.pk),
+                    result="empty",
+                    visited_on=dt.date(2025, 3, 1) + dt.timedelta(days=count[0]),
+                )
 
         self.as_user("village")
         url = reverse("idle:idlehouse_detail", kwargs={"pk": idle.pk})
@@ -140,8 +145,12 @@ class FormPage(IdleWorld):
                 self.assertNothingWritten(before, key)
 
     def test_other_county_and_sibling_town_are_404(self) -> None:
-        for key, obj in [("county", self.out_of_scope), ("other_county", self.in_scope[0]),
-                         ("town", self.in_sibling_town), ("no_division", self.in_scope[0])]:  # fmt: skip
+        for key, obj in [
+            ("county", self.out_of_scope),
+            ("other_county", self.in_scope[0]),
+            ("town", self.in_sibling_town),
+            ("no_division", self.in_scope[0]),
+        ]:
             with self.subTest(user=key):
                 before = self.snapshot()
                 self.assertEqual(self.post(key, obj).status_code, 404)
@@ -162,8 +171,13 @@ class SecurePageTests(FormPage):
     action = Action.IDLE_SECURED
 
     def data(self, obj: IdleHouse) -> dict[str, Any]:
-        return {"sealed_on": TODAY, "sealed_by": "村主任", "sign_posted_on": TODAY, "sign_photo": png(),
-                "version": obj.version}  # fmt: skip
+        return {
+            "sealed_on": TODAY,
+            "sealed_by": "村主任",
+            "sign_posted_on": TODAY,
+            "sign_photo": png(),
+            "version": obj.version,
+        }
 
     def test_sign_photo_only_through_the_scope(self) -> None:
         self.assertEqual(self.post("village", self.in_scope[0]).status_code, 302)

@@ -75,9 +75,13 @@ def test_p11_secured_house_raises_nothing(village, officer, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
     idle = listing(village)
     services.idle_secure(
-        actor=officer, idle=idle, sealed_on=dt.date(2025, 3, 5), sealed_by="村主任",
-        sign_posted_on=dt.date(2025, 3, 5), sign_photo=png(),
-    )  # fmt: skip
+        actor=officer,
+        idle=idle,
+        sealed_on=dt.date(2025, 3, 5),
+        sealed_by="村主任",
+        sign_posted_on=dt.date(2025, 3, 5),
+        sign_photo=png(),
+    )
     assert found(UNSECURED, dt.date(2025, 6, 1), idle) == []
 
 

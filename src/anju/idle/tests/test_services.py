@@ -80,9 +80,12 @@ def test_roles_and_scope(village):
     for role in ("department", "appraiser", "city_supervisor"):
         with pytest.raises(PermissionDenied):
             services.idle_list(
-                actor=factories.user(f"idle_{role}", factories.YUYANG, role), house=house, listed_on=LISTED,
-                watcher_name="王五", watcher_phone="13800000001",
-            )  # fmt: skip
+                actor=factories.user(f"idle_{role}", factories.YUYANG, role),
+                house=house,
+                listed_on=LISTED,
+                watcher_name="王五",
+                watcher_phone="13800000001",
+            )
     other = factories.user("idle_shenmu", factories.SHENMU, "county_manager")
     with pytest.raises(ScopeError):
         services.idle_list(actor=other, house=house, listed_on=LISTED, watcher_name="王五", watcher_phone="13800000001")
@@ -160,8 +163,9 @@ def test_p11_end_stops_changes_and_stale_forms_are_refused(village, officer):
 def test_update_moves_the_next_visit_with_the_interval(village, officer):
     idle = listing(village)
     services.idle_visit(actor=officer, idle=idle, visited_on=dt.date(2025, 3, 10), result="empty")
-    idle = services.idle_update(actor=officer, idle=IdleHouse.objects.get(pk=idle.pk), watcher=officer,
-                                visit_interval_days=7)  # fmt: skip
+    idle = services.idle_update(
+        actor=officer, idle=IdleHouse.objects.get(pk=idle.pk), watcher=officer, visit_interval_days=7
+    )
     assert idle.next_visit_due_on == dt.date(2025, 3, 17)
     event = Event.objects.filter(action=Action.IDLE_CHANGED).get()
     assert event.after["visit_interval_days"] == 7 and event.before["visit_interval_days"] == 30
