@@ -101,9 +101,9 @@ class FindingForm(forms.Form):
     severity = forms.ChoiceField(label=gettext_lazy("严重程度"), choices=Severity.choices)
     fed_back_on = forms.DateField(label=gettext_lazy("反馈日期"), widget=DATE, initial=dt.date.today)
 
-    def __init__(self, *args: Any, divisions: list[Division], **kwargs: Any):
+    def __init__(self, *args: Any, divisions: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["division_code"].choices = [(d.code, d.name) for d in divisions]
+        self.fields["division_code"].choices = divisions
         style_form(self)
 
 

@@ -359,6 +359,18 @@ ENDPOINTS = [
         data=_weights,
         query=YEAR,
     ),
+    # the forms themselves
+    Endpoint("supervision:round_edit", INSPECT, _round),
+    Endpoint("supervision:filing_add", R, _round, by="county"),
+    Endpoint("supervision:filing_review", INSPECT, _filing),
+    Endpoint("supervision:visit_add", INSPECT),
+    Endpoint("supervision:visit_edit", INSPECT, _visit),
+    Endpoint("supervision:finding_add", INSPECT, _visit),
+    Endpoint("supervision:finding_rectify", R, _finding, by="county", level="village"),
+    Endpoint("supervision:rectification_review", INSPECT, _submitted, level="village"),
+    Endpoint("supervision:finding_case", R, _with_household, by="county", level="village"),
+    Endpoint("supervision:measure_add", INSPECT),
+    Endpoint("supervision:weights_edit", INSPECT, query=YEAR),
     # API: P16
     Endpoint("api:supervision_rounds_list", V, by="village"),
     Endpoint("api:supervision_rounds_detail", V, _round, by="county"),

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -40,6 +39,20 @@ from ._common import PAGE_SIZE, counties_of, serve
 def _team() -> Any:
     """Who can be named on a team: active users of the city (or the province, for spot checks)."""
     return User.objects.filter(is_active=True, division__level__in=[Level.CITY, Level.PROVINCE]).order_by("username")
+
+
+def _finding_divisions(visit: Visit) -> list[tuple[str, str]]:
+    """The places the visit went to first, then the county and every town and village of it (a native picker on a
+    phone handles a few hundred options)."""
+    rows = list(
+        Division.objects.filter(scope_q("code", visit.division_id[:6]))
+        .order_by("code")
+        .values_list("code", "name", "level")
+    )
+    indent = {Level.COUNTY: "", Level.TOWN: "　", Level.VILLAGE: "　　"}
+    labels = {code: indent.get(level, "") + name for code, name, level in rows}
+    first = [(code, labels[code].strip()) for code in visit.places if code in labels]
+    return first + [(code, label) for code, label in labels.items()]
 
 
 def _visit_initial(visit: Visit) -> dict[str, Any]:
@@ -185,13 +198,7 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
     """P3: feed a finding of the visit back at once (phone-friendly); due one week after the visit ends."""
     require_action(request.user, "supervision.inspect")
     visit = selectors.visit_get(request.user, pk)
-    divisions = list(
-        Division.objects.filter(Q(code=visit.division_id) | Q(code__in=visit.places)).order_by("code")
-    ) + list(
-        Division.objects.filter(scope_q("code", visit.division_id[:6]), level=Level.TOWN)
-        .exclude(code__in=visit.places)
-        .order_by("code")
-    )
+    divisions = _finding_divisions(visit)
     form = FindingForm(request.POST or None, divisions=divisions)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
