@@ -116,6 +116,14 @@ class HotlineScopeTests(ScopeTestCase):
                 after = (Event.objects.count(), list(Hotline.objects.values_list("number", flat=True)))
                 self.assertEqual(after, before)
 
+    def test_set_form_offers_only_the_users_counties(self) -> None:
+        self.as_user("county")
+        choices = dict(
+            self.client.get(reverse("complaints:hotline_set")).context["form"].fields["division_code"].choices
+        )
+        self.assertIn(factories.YUYANG, choices)
+        self.assertNotIn(factories.SHENMU, choices)
+
     def test_set_in_own_county_is_audited(self) -> None:
         since = self.last_event_id()
         response = self.api("POST", reverse("api:hotlines_set"), "county", self.payload(factories.YUYANG))
