@@ -65,24 +65,3 @@ class ApiToken(models.Model):
     @staticmethod
     def digest(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class TrainingRecord(models.Model):
-    """P17: a person took part in the yearly training. A simple yearly record until the training ledger
-    (issue 6) replaces it; `anju.accounts.training.require_trained` is the one place that reads it."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trainings")
-    year = models.PositiveSmallIntegerField(_("培训年度"))
-    topic = models.CharField(_("培训内容"), max_length=200, blank=True)
-    trained_on = models.DateField(_("培训日期"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("培训记录")
-        constraints = [models.UniqueConstraint(fields=["user", "year"], name="training_one_per_user_year")]
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.year}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from datetime import timedelta
 
@@ -16,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import AuthenticationFailed, ConflictError, DomainError, ScopeError
-from anju.core.scope import in_scope
+from anju.core.errors import AuthenticationFailed, DomainError
 
-from .models import ApiToken, TrainingRecord, User
+from .models import ApiToken, User
 from .permissions import Role, require_action
 
 
@@ -95,37 +93,3 @@ def token_user(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
-
-
-@transaction.atomic
-def training_record(
-    *, actor: User | None, user: User, year: int, topic: str = "", trained_on: dt.date | None = None
-) -> TrainingRecord:
-    """P17: record that `user` took the yearly training (the county records its people's attendance)."""
-    if actor is not None:
-        require_action(actor, "accounts.train")
-        if not user.division_id or not in_scope(user.division_id, actor.scope_prefix):
-            raise ScopeError(_("该人员不在您的管辖范围内"), errors={"user": _("该人员不在您的管辖范围内")})
-    this_year = timezone.localdate().year
-    if not (2000 <= year <= this_year + 1):
-        raise DomainError(
-            _("培训年度不合理"), errors={"year": _("培训年度应在2000到{year}之间").format(year=this_year + 1)}
-        )
-    if trained_on is not None and trained_on.year != year:
-        raise DomainError(_("培训日期与年度不符"), errors={"trained_on": _("培训日期应在{year}年内").format(year=year)})
-    record, created = TrainingRecord.objects.get_or_create(
-        user=user, year=year, defaults={"topic": topic, "trained_on": trained_on, "recorded_by": actor}
-    )
-    if not created:
-        raise ConflictError(
-            _("已有该年度培训记录"),
-            errors={"year": _("{name}已有{year}年度培训记录").format(name=user.get_full_name(), year=year)},
-        )
-    event_record(
-        actor=actor,
-        action=Action.TRAINING_RECORDED,
-        obj=user,
-        division_code=user.division_id or "",
-        after={"year": year, "topic": topic, "trained_on": trained_on},
-    )
-    return record

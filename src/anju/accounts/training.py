@@ -1,4 +1,5 @@
-"""P17: only people trained this year may check, appraise or build. The one place that enforces it."""
+"""P17: only people trained this year may check, appraise or build. The one place that enforces it for staff;
+"trained" is read from the training ledger (`anju.training`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from django.utils.translation import gettext as _
 
 from anju.core.errors import DomainError
 
-from .models import TrainingRecord
-
 
 def is_trained(user: Any, year: int) -> bool:
-    return bool(user and getattr(user, "pk", None)) and TrainingRecord.objects.filter(user=user, year=year).exists()
+    """Signed in at a training session of `year` (the ledger's one condition)."""
+    from anju.training.selectors import user_is_trained
+
+    return bool(user) and user_is_trained(user, year)
 
 
 def require_trained(user: Any, *, on: dt.date, work: str, field: str = "user") -> None:
-    """Refuse `work` (e.g. "房屋安全核查") by someone without a training record for the year of `on`."""
+    """Refuse `work` (e.g. "房屋安全核查") by someone not trained in the year of `on`."""
     if not is_trained(user, on.year):
         name = user.get_full_name() if getattr(user, "pk", None) else _("该人员")
         raise DomainError(

@@ -8,7 +8,7 @@ Lookups go through `visible_to`: a role without the action answers 403 before an
 from enum import Enum
 from typing import Any
 
-from django.db.models import Model, QuerySet, prefetch_related_objects
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
@@ -21,6 +21,8 @@ from anju.core.errors import DomainError
 from anju.divisions.models import Division
 from anju.inspections.models import Appraisal
 from anju.registry.models import Grade, House, Household
+from anju.training.models import Attendance
+from anju.training.selectors import trained_exists
 
 from . import selectors
 from .models import (
@@ -367,7 +369,12 @@ class CraftsmanFiltersIn(Schema):
 
 
 def _craftsmen(request: HttpRequest) -> QuerySet[Craftsman]:
-    return Craftsman.objects.visible_to(request.user).select_related("division").prefetch_related("trainings")
+    signed = Attendance.objects.filter(signed_in=True).select_related("session")
+    return (
+        Craftsman.objects.visible_to(request.user)
+        .select_related("division")
+        .prefetch_related(Prefetch("attendances", queryset=signed, to_attr="signed_attendances"))
+    )
 
 
 @craftsmen_router.get("", response=list[CraftsmanOut], url_name="craftsmen_list")
@@ -380,7 +387,7 @@ def craftsmen_list(request: HttpRequest, filters: Query[CraftsmanFiltersIn]):
     if code:
         queryset = queryset.filter(division_id=code[:6] + "000000")
     if filters.trained_in is not None:
-        queryset = queryset.filter(trainings__year=filters.trained_in)
+        queryset = queryset.filter(trained_exists(filters.trained_in, "craftsman"))
     return queryset.order_by("division_id", "name", "id")
 
 
@@ -396,8 +403,9 @@ def craftsmen_create(request: HttpRequest, payload: CraftsmanIn):
 
 @craftsmen_router.post("/{int:pk}/trainings", response={201: CraftsmanOut}, url_name="craftsmen_trainings")
 def craftsmen_trainings(request: HttpRequest, pk: int, payload: TrainingIn):
-    """P17: record the craftsman's yearly training (untrained craftsmen may not take renovation jobs)."""
-    require_action(request.user, "cases.manage")
+    """P17: record in one step that the craftsman was trained (a session of the training ledger; untrained
+    craftsmen may not take renovation jobs)."""
+    require_action(request.user, "training.manage")
     craftsman = _found(Craftsman.objects.visible_to(request.user), pk)
     registries.craftsman_training_add(actor=request.user, craftsman=craftsman, **payload.dict())
     return Status(201, _found(_craftsmen(request), pk))

@@ -291,22 +291,6 @@ class Craftsman(Scoped):
         return self.name
 
 
-class CraftsmanTraining(models.Model):
-    """P17: a craftsman took part in the yearly training (a simple yearly record until the training ledger)."""
-
-    craftsman = models.ForeignKey(Craftsman, on_delete=models.CASCADE, related_name="trainings")
-    year = models.PositiveSmallIntegerField(_("培训年度"))
-    trained_on = models.DateField(_("培训日期"), null=True, blank=True)
-    topic = models.CharField(_("培训内容"), max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = _("工匠培训")
-        constraints = [models.UniqueConstraint(fields=["craftsman", "year"], name="craftsman_training_once_a_year")]
-
-    def __str__(self) -> str:
-        return f"{self.craftsman_id} {self.year}"
-
-
 class DesignKind(models.TextChoices):
     ATLAS = "atlas", _("采用《陕西省农房设计图集》")
     CUSTOM = "custom", _("上传设计图")

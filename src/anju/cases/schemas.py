@@ -432,7 +432,8 @@ class CraftsmanOut(ModelSchema):
 
     @staticmethod
     def resolve_trained_years(obj: Craftsman) -> list[int]:
-        return sorted(t.year for t in obj.trainings.all())
+        """The years of the sessions the craftsman signed in at (the training ledger)."""
+        return sorted({a.session.held_on.year for a in obj.signed_attendances})
 
 
 class CraftsmanIn(Schema):

@@ -30,7 +30,6 @@ from anju.cases.models import (
     CaseState,
     Craftsman,
     CraftsmanKind,
-    CraftsmanTraining,
     HouseholdType,
     Renovation,
     RenovationMethod,
@@ -46,6 +45,7 @@ from anju.cases.services.signoffs import LEVEL_ROLE, LEVELS, level_code, signabl
 from anju.divisions.models import Division
 from anju.inspections.services.appraisals import appraisal_record, component_specs
 from anju.registry.models import House
+from anju.training.demo import demo_craftsmen_training_ensure
 
 from . import vocab
 from .inspections import CONCLUSIONS, grades_for
@@ -329,17 +329,8 @@ def sample_craftsmen_ensure(*, actor: User, county: str, years: list[int], today
                 actor=actor, county_code=county, name=name, kind=kind, certificate=certificate
             )
             Craftsman.objects.filter(pk=person.pk).update(is_sample=True)
-        done = set(CraftsmanTraining.objects.filter(craftsman=person).values_list("year", flat=True))
-        for year in years:
-            if year not in done:
-                registries.craftsman_training_add(
-                    actor=actor,
-                    craftsman=person,
-                    year=year,
-                    trained_on=min(dt.date(year, 3, 10), today),
-                    topic="农村危房改造工匠培训（演示）",
-                )
         people.append(person)
+    demo_craftsmen_training_ensure(people, years, today)
     return people
 
 

@@ -6,7 +6,6 @@ Everything it writes is marked 示例 (`is_sample`). Villages and users are adde
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import queue
 import threading
@@ -21,9 +20,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.accounts.models import TrainingRecord, User
+from anju.accounts.models import User
 from anju.accounts.permissions import Role
-from anju.accounts.services import training_record, user_create
+from anju.accounts.services import user_create
 from anju.audit.actions import Action
 from anju.audit.services import event_record
 from anju.core import bulk, idnumber
@@ -32,6 +31,7 @@ from anju.divisions.models import Division, Level
 from anju.divisions.services import division_load_base
 from anju.inspections.models import CheckRecord, HouseFinding
 from anju.registry.models import GradeRecord, GradeSource, House, Household, HouseholdCategory, TargetCategory
+from anju.training.demo import demo_staff_training_ensure
 
 from . import cases as demo_cases
 from . import inspections as demo_inspections
@@ -187,22 +187,9 @@ def demo_users_ensure() -> list[tuple[User, bool]]:
 
 
 def _demo_training_ensure(users: list[User]) -> None:
-    """P17: the demo's field staff and appraisers took this year's and last year's training, so they can work."""
+    """P17: the demo's field staff took this year's and last year's training (the training ledger), so they can work."""
     this_year = timezone.localdate().year
-    field_roles = {Role.ADMIN, Role.COUNTY_MANAGER, Role.APPRAISER, Role.TOWN_STAFF, Role.VILLAGE_STAFF}
-    for user in users:
-        if not field_roles & set(user.roles):
-            continue
-        done = set(TrainingRecord.objects.filter(user=user).values_list("year", flat=True))
-        for year in (this_year - 1, this_year):
-            if year not in done:
-                training_record(
-                    actor=None,
-                    user=user,
-                    year=year,
-                    topic="农村住房安全核查与鉴定（演示）",
-                    trained_on=dt.date(year, 2, 20),
-                )
+    demo_staff_training_ensure(users, (this_year - 1, this_year))
 
 
 # -- households -------------------------------------------------------------------------------------------------

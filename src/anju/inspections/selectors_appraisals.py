@@ -8,12 +8,13 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from anju.accounts.models import TrainingRecord, User
+from anju.accounts.models import User
 from anju.accounts.permissions import Role
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.core.scope import ancestor_codes
 from anju.divisions.models import Division
+from anju.training.selectors import trained_exists
 
 from .filters_appraisals import PENDING_STATUSES, filter_appraisals, filter_requests, overdue_q
 from .models import Appraisal, AppraisalComponent, AppraisalRequest, ComponentSpec, RequestStatus
@@ -79,9 +80,8 @@ def appraiser_choices(*, actor: Any, request: AppraisalRequest, on: dt.date | No
     year of `on` (P17). Few rows: filtered by division in SQL and by role in Python (roles are a JSON list)."""
     on = on or dt.date.today()
     county = county_code(request.division_id)
-    trained = TrainingRecord.objects.filter(year=on.year).values("user_id")
     people = (
-        User.objects.filter(is_active=True, division_id__in=[county, *ancestor_codes(county)], pk__in=trained)
+        User.objects.filter(trained_exists(on.year), is_active=True, division_id__in=[county, *ancestor_codes(county)])
         .select_related("division")
         .order_by("division_id", "full_name", "username")
     )

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from anju.accounts.models import User
-from anju.cases.models import Case, CaseState, Craftsman, CraftsmanTraining, SignOffKind, SubsidyRate
+from anju.cases.models import Case, CaseState, Craftsman, SignOffKind, SubsidyRate
 from anju.cases.services import cases as case_services
 from anju.cases.services import renovation, signoffs
 from anju.cases.services.signoffs import LEVEL_ROLE, LEVELS, level_code
@@ -62,7 +62,15 @@ def craftsman(case: Case, *, year: int | None = None, trained: bool = True) -> C
     county = case.division_id[:6] + "000000"
     person = Craftsman.objects.create(division_id=county, name=f"工匠{Craftsman.objects.count() + 1}")
     if trained:
-        CraftsmanTraining.objects.create(craftsman=person, year=year or dt.date.today().year)
+        train(person, year)
+    return person
+
+
+def train(person: Craftsman, year: int | None = None) -> Craftsman:
+    """P17, P22: the craftsman signed in at the county's training session of `year` (default: this year)."""
+    factories.training_session(person.division_id, year).attendances.get_or_create(
+        craftsman=person, defaults={"signed_in": True}
+    )
     return person
 
 
@@ -95,7 +103,7 @@ def advance(case: Case, to: str, *, method: str = "reinforce", on: dt.date | Non
         elif state == CaseState.PLANNED:
             renovation.renovation_design(actor=actor, case=case, design_kind="atlas", design_reference="陕农房-A1")
             builder = craftsman(case, year=on.year)  # chosen today, so trained this year too; works start `on`
-            CraftsmanTraining.objects.get_or_create(craftsman=builder, year=dt.date.today().year)
+            train(builder)
             renovation.renovation_builder(actor=actor, case=case, builder=builder)
             case = renovation.case_start(actor=actor, case=case, started_on=on)
         elif state == CaseState.UNDER_CONSTRUCTION:

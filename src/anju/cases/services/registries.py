@@ -1,5 +1,5 @@
-"""The craftsmen registry with their yearly training (P17, P22) and the subsidy rates (P21): data the county and
-the city keep, read by the renovation guards."""
+"""The craftsmen registry (P22) and the subsidy rates (P21): data the county and the city keep, read by the
+renovation guards. A craftsman's training (P17) is kept in the training ledger (`anju.training`)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,18 @@ from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import ConflictError, DomainError
+from anju.core.errors import DomainError
 from anju.registry.models import Household, HouseholdCategory
 
-from ..models import Craftsman, CraftsmanKind, CraftsmanTraining, RenovationMethod, SubsidyRate
-from ._common import check_date, invalid, require, text
+from ..models import Craftsman, CraftsmanKind, RenovationMethod, SubsidyRate
+from ._common import invalid, require, text
 
 
 def is_trained(craftsman: Craftsman, year: int) -> bool:
-    """P17, P22: the craftsman took part in the training of `year`."""
-    return CraftsmanTraining.objects.filter(craftsman=craftsman, year=year).exists()
+    """P17, P22: the craftsman signed in at a training session of `year` (read from the training ledger)."""
+    from anju.training.selectors import craftsman_is_trained
+
+    return craftsman_is_trained(craftsman, year)
 
 
 @transaction.atomic(durable=True)
@@ -58,31 +60,13 @@ def craftsman_register(
     return craftsman
 
 
-@transaction.atomic(durable=True)
 def craftsman_training_add(
     *, actor: Any, craftsman: Craftsman, year: int, trained_on: dt.date | None = None, topic: str = ""
-) -> CraftsmanTraining:
-    """P17: record that a craftsman took part in the yearly training."""
-    require(actor, "cases.manage", craftsman.division_id)
-    errors = check_date(trained_on, "trained_on", _("培训日期"), required=False)
-    if not isinstance(year, int) or not 2000 <= year <= dt.date.today().year + 1:
-        errors["year"] = _("培训年度无效")
-    elif trained_on and trained_on.year != year:
-        errors["trained_on"] = _("培训日期应在{year}年内").format(year=year)
-    if errors:
-        raise invalid(errors)
-    if CraftsmanTraining.objects.filter(craftsman=craftsman, year=year).exists():
-        raise ConflictError(_("{name}已登记{year}年度培训").format(name=craftsman.name, year=year))
-    training = CraftsmanTraining.objects.create(
-        craftsman=craftsman, year=year, trained_on=trained_on, topic=text(topic, 200)
-    )
-    event_record(
-        actor=actor,
-        action=Action.CRAFTSMAN_TRAINED,
-        obj=craftsman,
-        after={"year": year, "trained_on": trained_on, "topic": training.topic},
-    )
-    return training
+) -> Any:
+    """P17: record in one step that a craftsman took part in the yearly training (a session of the ledger)."""
+    from anju.training.services import training_record
+
+    return training_record(actor=actor, craftsman=craftsman, year=year, trained_on=trained_on, topic=topic)
 
 
 def _amount(value: Any, field: str) -> Decimal:

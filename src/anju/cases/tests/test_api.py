@@ -486,8 +486,8 @@ class CaseAPITests(ScopeTestCase):
         def grow(n: int) -> None:
             while Craftsman.objects.count() < n:
                 person = Craftsman.objects.create(division_id=factories.YUYANG, name=f"工匠{Craftsman.objects.count()}")
-                person.trainings.create(year=TODAY.year)
-                person.trainings.create(year=TODAY.year - 1)
+                cases.train(person, TODAY.year)
+                cases.train(person, TODAY.year - 1)
 
         url = reverse("api:craftsmen_list")
         self.assertQueryCountsStable(

@@ -258,9 +258,7 @@ class CaseMoveScopeTests(ScopeTestCase):
         cls.objects: dict[tuple[str, str], Any] = {}
         for place in ("home", "sibling_town", "other_county"):
             village = cls.villages[place]
-            Craftsman.objects.get_or_create(division_id=village.code[:6] + "000000", name="巡查表工匠")[
-                0
-            ].trainings.get_or_create(year=TODAY.year)
+            cases.train(Craftsman.objects.get_or_create(division_id=village.code[:6] + "000000", name="巡查表工匠")[0])
             for move in MOVES:
                 if place != "sibling_town" or has_action(cls.users["town"], move.action):
                     cls.objects[move.name, place] = move.build(village)
@@ -344,7 +342,7 @@ class CraftsmanScopeTests(ScopeTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         cls.yuyang = Craftsman.objects.create(division_id=factories.YUYANG, name="榆阳工匠")
-        cls.yuyang.trainings.create(year=TODAY.year - 1)
+        cases.train(cls.yuyang, TODAY.year - 1)
         cls.shenmu = Craftsman.objects.create(division_id=factories.SHENMU, name="神木工匠")
 
     def listed(self, key: str) -> set[int]:
@@ -407,7 +405,9 @@ class CraftsmanScopeTests(ScopeTestCase):
         response = self.api("POST", url, "county", payload)
         self.assertEqual(response.status_code, 201, response.content)
         self.assertEqual(response.json()["trained_years"], [TODAY.year - 1, TODAY.year])
-        self.assertOneEvent(since, response, Action.CRAFTSMAN_TRAINED, self.users["county"], self.yuyang)
+        # One step into the training ledger: the county's session of the day is opened with the craftsman on it.
+        event = self.assertOneEvent(since, response, Action.TRAINING_SESSION_CREATED, self.users["county"])
+        self.assertEqual(event.division_code, factories.YUYANG)
 
 
 class SubsidyRateScopeTests(ScopeTestCase):

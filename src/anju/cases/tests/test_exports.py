@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.cases.exports import ledger_export, rectification_export, rectification_summary
-from anju.cases.models import Case, CaseSource, CaseState, CraftsmanTraining
+from anju.cases.models import Case, CaseSource, CaseState
 from anju.cases.selectors import CaseFilters
 from anju.cases.services import cases as case_services
 from anju.cases.services import renovation
@@ -60,7 +60,7 @@ def advance(case: Case, to: str, on: dt.date) -> Case:
         actor = cases.manager(case)
         renovation.renovation_design(actor=actor, case=case, design_kind="atlas", design_reference="陕农房-A1")
         builder = cases.craftsman(case, year=on.year)
-        CraftsmanTraining.objects.get_or_create(craftsman=builder, year=dt.date.today().year)  # chosen today
+        cases.train(builder)  # chosen today
         renovation.renovation_builder(actor=actor, case=case, builder=builder)
         case = cases.advance(renovation.case_start(actor=actor, case=case, started_on=on), to, on=on)
     return case

@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from anju.audit.actions import Action
 from anju.audit.models import Event
-from anju.cases.models import Craftsman, CraftsmanTraining, SubsidyRate
-from anju.testing import factories
+from anju.cases.models import Craftsman, SubsidyRate
+from anju.testing import cases, factories
 from anju.testing.scope import ScopeTestCase
+from anju.training.models import Attendance
 
 YEAR = dt.date.today().year
 
@@ -24,13 +25,13 @@ class CraftsmanPageTests(ScopeTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         cls.trained = Craftsman.objects.create(division_id=factories.YUYANG, name="榆阳工匠甲")
-        CraftsmanTraining.objects.create(craftsman=cls.trained, year=YEAR)
+        cases.train(cls.trained, YEAR)
         cls.untrained = Craftsman.objects.create(division_id=factories.YUYANG, name="榆阳工匠乙")
-        CraftsmanTraining.objects.create(craftsman=cls.untrained, year=YEAR - 1)
+        cases.train(cls.untrained, YEAR - 1)
         cls.shenmu = Craftsman.objects.create(division_id=factories.SHENMU, name="神木工匠")
 
     def snapshot(self) -> tuple[int, ...]:
-        return Craftsman.objects.count(), CraftsmanTraining.objects.count(), Event.objects.count()
+        return Craftsman.objects.count(), Attendance.objects.count(), Event.objects.count()
 
     def listed(self, key: str, **params: str) -> set[int]:
         self.as_user(key)
@@ -59,7 +60,7 @@ class CraftsmanPageTests(ScopeTestCase):
         untrained = response.content.decode().split(f'id="craftsman-{self.untrained.pk}"')[1].split("</tr>")[0]
         self.assertIn(f"{YEAR}年已培训", trained)
         self.assertIn(f"{YEAR}年未培训", untrained)
-        self.assertIn(f"最近：{YEAR - 1}年", untrained)
+        self.assertIn(f"最近：{YEAR - 1}-01-02", untrained)  # the session day, from the ledger
         self.assertContains(response, reverse("cases:craftsman_create"))
         self.as_user("village")
         self.assertNotContains(self.client.get(url), reverse("cases:craftsman_create"))
@@ -90,7 +91,7 @@ class CraftsmanPageTests(ScopeTestCase):
         self.assertOneEvent(since, response, Action.CRAFTSMAN_REGISTERED, self.users["county"])
 
     def test_training_page(self) -> None:
-        """policy: P17 — one training per craftsman and year; refusals come back on the form."""
+        """policy: P17 — the training is filed into the ledger once; refusals come back on the form."""
         url = reverse("cases:craftsman_training", kwargs={"pk": self.untrained.pk})
         data = {"year": YEAR, "trained_on": dt.date(YEAR, 1, 1).isoformat(), "topic": "农房抗震构造"}
         self.as_user(None)
@@ -109,10 +110,10 @@ class CraftsmanPageTests(ScopeTestCase):
         since = self.last_event_id()
         response = self.client.post(url, data)
         self.assertRedirects(response, url)
-        self.assertOneEvent(since, response, Action.CRAFTSMAN_TRAINED, self.users["county"])
+        self.assertOneEvent(since, response, Action.TRAINING_SESSION_CREATED, self.users["county"])
         again = self.client.post(url, data)
         self.assertEqual(again.status_code, 200)
-        self.assertIn("已登记", " ".join(again.context["form"].non_field_errors()))
+        self.assertIn("已在本场培训名单中", " ".join(again.context["form"].non_field_errors()))
         self.assertIn(f"{YEAR}年已培训", self.client.get(reverse("cases:craftsman_list")).content.decode())
 
 

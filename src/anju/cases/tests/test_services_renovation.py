@@ -145,7 +145,7 @@ def test_builder_trained_only_last_year_is_refused_p17_p22(case, manager):
     case = planned(case, manager)
     services.renovation_design(actor=manager, case=case, design_kind="atlas", design_reference="陕农房-A1")
     old_hand = Craftsman.objects.create(division_id=factories.YUYANG, name="老把式")
-    old_hand.trainings.create(year=TODAY.year - 1)  # registered here, active, trained — but last year only
+    cases.train(old_hand, TODAY.year - 1)  # registered here, active, trained — but last year only
     expected = f"{old_hand.name}未参加{TODAY.year}年度培训，不能承揽农房改造（P17、P22：未经培训的工匠不得承揽）"
     with pytest.raises(DomainError) as exc:
         services.renovation_builder(actor=manager, case=case, builder=old_hand)
@@ -179,7 +179,7 @@ def test_builder_of_another_county_is_refused_p22(case, manager):
     case = planned(case, manager)
     services.renovation_design(actor=manager, case=case, design_kind="atlas", design_reference="陕农房-A1")
     stranger = Craftsman.objects.create(division_id=factories.SHENMU, name="神木工匠")
-    stranger.trainings.create(year=TODAY.year)  # trained, active: only the county is wrong
+    cases.train(stranger, TODAY.year)  # trained, active: only the county is wrong
     with pytest.raises(DomainError) as exc:
         services.renovation_builder(actor=manager, case=case, builder=stranger)
     assert exc.value.errors["builder"] == "神木工匠不是本县登记的有效工匠"

@@ -24,13 +24,13 @@ from anju.accounts.permissions import require_action
 from anju.core.errors import DomainError
 from anju.inspections.models import Appraisal
 from anju.registry.models import House, Household
+from anju.training.selectors import trained_exists
 from anju.web.forms import add_domain_error
 
 from .. import forms as f
 from ..models import (
     Case,
     Craftsman,
-    CraftsmanTraining,
     RenovationMethod,
     SignOff,
     SignOffKind,
@@ -242,10 +242,11 @@ def case_design(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _builders(case: Case, year: int) -> dict[int, str]:
     """P17, P22: the county's active craftsmen, the untrained marked (the service refuses them)."""
-    people = Craftsman.objects.filter(division_id=case.division_id[:6] + "000000", is_active=True)
-    trained = set(CraftsmanTraining.objects.filter(craftsman__in=people, year=year).values_list("craftsman", flat=True))
+    people = Craftsman.objects.filter(division_id=case.division_id[:6] + "000000", is_active=True).annotate(
+        trained=trained_exists(year, "craftsman")
+    )
     return {
-        c.pk: c.name if c.pk in trained else _("{name}（未参加{year}年度培训）").format(name=c.name, year=year)
+        c.pk: c.name if c.trained else _("{name}（未参加{year}年度培训）").format(name=c.name, year=year)
         for c in people.order_by("name", "id")
     }
 

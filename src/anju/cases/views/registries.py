@@ -1,5 +1,5 @@
-"""The registries the renovation guards read: craftsmen with their yearly training (P17, P22), kept by each county,
-and the subsidy rates (P21), set by the city and read by everyone."""
+"""The registries the renovation guards read: craftsmen (P22), kept by each county, with their trainings from the
+training ledger (P17), and the subsidy rates (P21), set by the city and read by everyone."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -21,9 +21,10 @@ from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
 from anju.divisions.models import Division, Level
 from anju.registry.models import TargetCategory
+from anju.training.selectors import craftsman_trainings, trained_exists
 from anju.web.forms import add_domain_error, paginate, style_form
 
-from ..models import Craftsman, CraftsmanKind, CraftsmanTraining, RenovationMethod, SubsidyRate
+from ..models import Craftsman, CraftsmanKind, RenovationMethod, SubsidyRate
 from ..services.registries import craftsman_register, craftsman_training_add, subsidy_rate_set
 
 PAGE_SIZE = 50
@@ -98,8 +99,8 @@ def craftsman_list(request: HttpRequest) -> HttpResponse:
         Craftsman.objects.visible_to(request.user)
         .select_related("division")
         .annotate(
-            trained_this_year=Exists(CraftsmanTraining.objects.filter(craftsman=OuterRef("pk"), year=year)),
-            last_training=Max("trainings__year"),
+            trained_this_year=trained_exists(year, "craftsman"),
+            last_training=Max("attendances__session__held_on", filter=Q(attendances__signed_in=True)),
         )
         .order_by("division_id", "name", "id")
     )
@@ -118,6 +119,7 @@ def craftsman_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "year": year,
             "can_manage": has_action(request.user, "cases.manage"),
+            "can_train": has_action(request.user, "training.manage"),
             "title": _("建筑工匠"),
         },
     )
@@ -152,8 +154,8 @@ def craftsman_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def craftsman_training(request: HttpRequest, pk: int) -> HttpResponse:
-    """P17: the craftsman's yearly trainings, and a form to record one."""
-    require_action(request.user, "cases.manage")
+    """P17: the craftsman's trainings from the ledger, and a form to record one in a step."""
+    require_action(request.user, "training.manage")
     craftsman = get_object_or_404(Craftsman.objects.visible_to(request.user).select_related("division"), pk=pk)
     form = TrainingForm(request.POST or None, initial={"year": dt.date.today().year})
     if request.method == "POST" and form.is_valid():
@@ -166,7 +168,7 @@ def craftsman_training(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("已登记{name}{year}年度培训。").format(name=craftsman.name, year=form.cleaned_data["year"])
             )
             return redirect("cases:craftsman_training", pk=craftsman.pk)
-    trainings = craftsman.trainings.order_by("-year")
+    trainings = craftsman_trainings(craftsman)
     return render(
         request,
         "cases/craftsman_training.html",

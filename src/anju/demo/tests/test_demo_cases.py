@@ -22,7 +22,6 @@ from anju.cases.models import (
     CaseOutcome,
     CaseSource,
     CaseState,
-    CraftsmanTraining,
     Renovation,
     SignOff,
     SiteVisit,
@@ -39,6 +38,7 @@ from anju.policy.models import Alert, AlertStatus
 from anju.policy.services import alerts_refresh_deferred
 from anju.testing import cases as case_builders
 from anju.testing import factories
+from anju.training.selectors import craftsman_is_trained
 
 YUYANG, SHENMU = "610802000000", "610881000000"
 
@@ -124,7 +124,7 @@ def test_a_small_demo_has_a_living_ledger_in_every_state():
 
     # P17, P22: every builder was trained in the year the works started; P4: never paid more than the subsidy
     for renovation in Renovation.objects.exclude(started_on=None).select_related("builder"):
-        assert CraftsmanTraining.objects.filter(craftsman=renovation.builder, year=renovation.started_on.year).exists()
+        assert craftsman_is_trained(renovation.builder, renovation.started_on.year)
         assert renovation.builder.is_sample
     assert SubsidyPayment.objects.exists()
     for renovation in Renovation.objects.filter(case__payments__isnull=False).distinct():

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.urls import reverse
 
-from anju.accounts.models import TrainingRecord
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.inspections.models import Appraisal, ComponentSpec
@@ -17,6 +16,7 @@ from anju.testing import appraisals as build
 from anju.testing import factories
 from anju.testing.api import assert_error_body
 from anju.testing.scope import APIViewTestCases, ScopeTestCase, ViewTestCases
+from anju.training.models import Attendance
 
 TODAY = dt.date.today()
 
@@ -184,7 +184,7 @@ class AppraisalAPITests(
 
     def test_api_untrained_appraiser_is_refused_with_the_p17_message(self) -> None:
         """policy: P17"""
-        TrainingRecord.objects.filter(user=self.users["appraiser"]).delete()
+        Attendance.objects.filter(user=self.users["appraiser"]).delete()
         before = self.snapshot()
         response = self.api("POST", self.api_url("create"), "appraiser", self.create_payload(self.in_scope[0]))
         body = assert_error_body(response, 400)

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from anju.accounts.models import TrainingRecord
 from anju.accounts.permissions import has_action
 from anju.audit.actions import Action
 from anju.divisions.models import Division
@@ -25,6 +24,7 @@ from anju.testing import campaigns as c
 from anju.testing import factories
 from anju.testing.api import assert_error_body, bearer
 from anju.testing.scope import CITY, PERSONAS, APIViewTestCases, ScopeTestCase, ViewTestCases, prefix_of
+from anju.training.models import Attendance
 
 TODAY = timezone.localdate()
 YEAR = TODAY.year
@@ -153,7 +153,7 @@ class CheckViewTests(CheckScope, ViewTestCases.PrimaryObjectViewTestCase):
 
     def test_untrained_user_is_refused_with_the_p17_message(self) -> None:
         """policy: P17 — the entry form refuses someone without this year's training, and says why."""
-        TrainingRecord.objects.filter(user=self.users["village"]).delete()
+        Attendance.objects.filter(user=self.users["village"]).delete()
         self.as_user("village")
         before = self.snapshot()
         response = self.client.post(self.page_url("add"), self.create_data(self.in_scope[0]))
@@ -318,7 +318,7 @@ class CheckAPITests(CheckScope, APIViewTestCases.PrimaryObjectAPITestCase):
 
     def test_untrained_checker_is_refused_with_the_p17_message(self) -> None:
         """policy: P17"""
-        TrainingRecord.objects.filter(user=self.users["town"]).delete()
+        Attendance.objects.filter(user=self.users["town"]).delete()
         before = self.snapshot()
         response = self.api("POST", self.api_url("create"), "town", self.create_payload(self.in_scope[0]))
         body = assert_error_body(response, 400)
