@@ -18,6 +18,8 @@ from anju.registry.models import Household
 from .models import SERIOUS_LEVELS, DamageReport, EmergencyPlan, Resettlement, Season
 from .services import PLAN_LEAD_DAYS, season_occurrence, window_of, windows_all
 
+#: P9.plan_missing names no row (the plan is missing): its object is the county, by its code, under its own type.
+PLAN_DUE = "disasters.plan_due"
 #: P9: a household that must be resettled has a place recorded within this many days of the report.
 RESETTLEMENT_DAYS = 1
 #: P23: a seriously damaged house is appraised within this many days of the report.
@@ -43,7 +45,7 @@ def plan_missing(context: Context) -> Iterator[Finding]:
             if context.today < start - dt.timedelta(days=PLAN_LEAD_DAYS) or (code, season, start.year) in filed:
                 continue
             yield Finding(
-                object_type="divisions.division",
+                object_type=PLAN_DUE,
                 object_id=int(code),
                 division_code=code,
                 due_on=start - dt.timedelta(days=PLAN_LEAD_DAYS),

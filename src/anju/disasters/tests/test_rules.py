@@ -48,8 +48,8 @@ def test_plan_missing_from_15_days_before_the_flood_season(house):
     """P9: the flood season starts 1 June: nothing on 16 May, the alert from 17 May (15 days before)."""
     assert found(PLAN, dt.date(2026, 5, 16)) == []
     findings = found(PLAN, dt.date(2026, 5, 17))
-    assert [(f.division_code, f.reason, f.due_on) for f in findings] == [
-        (factories.YUYANG, "flood", dt.date(2026, 5, 17))
+    assert [(f.object_type, f.object_id, f.division_code, f.reason, f.due_on) for f in findings] == [
+        ("disasters.plan_due", int(factories.YUYANG), factories.YUYANG, "flood", dt.date(2026, 5, 17))
     ]
     assert "2026年汛期" in findings[0].message
 
