@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -40,8 +40,6 @@ def finding_late_q(today: dt.date) -> Q:
 
 def finding_on_time_q() -> Q:
     """P3: accepted, and the rectification accepted was done by the deadline."""
-    from django.db.models import F
-
     return Q(state=FindingState.ACCEPTED, rectified_on__lte=F("due_on"))
 
 
@@ -122,7 +120,9 @@ def visit_list(user: Any, filters: VisitFilters | None = None, today: dt.date | 
         .annotate(
             finding_count=Count("findings"),
             open_count=Count("findings", filter=~Q(findings__state=FindingState.ACCEPTED)),
-            late_count=Count("findings", filter=Q(findings__due_on__lt=today) & ~Q(findings__state="accepted")),
+            late_count=Count(
+                "findings", filter=Q(findings__due_on__lt=today) & ~Q(findings__state=FindingState.ACCEPTED)
+            ),
         )
         .order_by("-starts_on", "-id")
     )
