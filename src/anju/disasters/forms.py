@@ -62,6 +62,23 @@ class PlanForm(Styled):
             self.fields["county"].initial = actor.division_id
 
 
+class SeasonForm(Styled):
+    county = forms.ModelChoiceField(label=_("县（市、区）"), queryset=Division.objects.none(), to_field_name="code")
+    season = forms.ChoiceField(label=_("时段"), choices=Season.choices)
+    start_month = forms.IntegerField(label=_("开始月"), min_value=1, max_value=12)
+    start_day = forms.IntegerField(label=_("开始日"), min_value=1, max_value=31)
+    end_month = forms.IntegerField(label=_("结束月"), min_value=1, max_value=12)
+    end_day = forms.IntegerField(
+        label=_("结束日"), min_value=1, max_value=31, help_text=_("结束早于开始时跨年（如冻融期11月15日至次年3月15日）")
+    )
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county"].queryset = Division.objects.visible_to(actor).filter(level=Level.COUNTY).order_by("code")
+        if actor.division_id and actor.division.level == Level.COUNTY:
+            self.fields["county"].initial = actor.division_id
+
+
 class EventForm(Styled):
     kind = forms.ChoiceField(label=_("灾害类型"), choices=DisasterKind.choices)
     name = forms.CharField(label=_("名称"), max_length=200, help_text=_("例如：2026年7月榆阳区强降雨"))

@@ -31,7 +31,7 @@ from anju.web.forms import add_domain_error, paginate
 from . import forms as f
 from . import selectors, services
 from .exports import dashboard_workbook
-from .models import DamagePhoto, DisasterEvent, EmergencyPlan
+from .models import DEFAULT_WINDOWS, DamagePhoto, DisasterEvent, EmergencyPlan
 
 PAGE_SIZE = 30
 HOUSE_CHOICES = 200
@@ -93,6 +93,28 @@ def plan_add(request: HttpRequest) -> HttpResponse:
     return render(
         request, "disasters/form.html", {"form": form, "title": _("备案应急预案"), "back": "disasters:plan_list"}
     )
+
+
+@login_required
+def season_edit(request: HttpRequest) -> HttpResponse:
+    """P9: a county sets its own dates of the flood or freeze-thaw season (Yulin's default until it does)."""
+    require_action(request.user, "disasters.manage")
+    season = request.GET.get("season", "")
+    initial: dict[str, Any] = {"season": season}
+    if season in DEFAULT_WINDOWS:
+        initial |= dict(zip(("start_month", "start_day", "end_month", "end_day"), DEFAULT_WINDOWS[season], strict=True))
+    form = f.SeasonForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            services.season_window_set(actor=request.user, county_code=values.pop("county").code, **values)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存本县特殊时段。"))
+            return redirect("disasters:plan_list")
+    context = {"form": form, "title": _("调整特殊时段"), "back": "disasters:plan_list"}
+    return render(request, "disasters/form.html", context)
 
 
 @login_required
@@ -372,5 +394,6 @@ urlpatterns: list[URLPattern] = [
     path("disasters/photos/<int:pk>/", report_photo_file, name="report_photo_file"),
     path("disasters/plans/", plan_list, name="plan_list"),
     path("disasters/plans/add/", plan_add, name="plan_add"),
+    path("disasters/seasons/edit/", season_edit, name="season_edit"),
     path("disasters/plans/<int:pk>/document/", plan_document, name="plan_document"),
 ]

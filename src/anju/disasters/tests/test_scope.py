@@ -212,6 +212,21 @@ def _plan_body(test: Any, obj: Any, season: str = "freeze") -> dict[str, Any]:
 
 
 WRITES = [
+    Write(
+        "disasters:season_edit",
+        "disasters.manage",
+        None,
+        lambda t, o: {
+            "county": factories.YUYANG,
+            "season": "freeze",
+            "start_month": 11,
+            "start_day": 1,
+            "end_month": 3,
+            "end_day": 31,
+        },
+        (Action.SEASON_WINDOW_SET,),
+        status=302,
+    ),
     Write("disasters:event_add", "disasters.manage", None, _event_body, (Action.DISASTER_DECLARED,), status=302),
     Write("disasters:plan_add", "disasters.manage", None, _plan_body, (Action.PLAN_FILED,), status=302, multipart=True),
     Write(
