@@ -267,7 +267,7 @@ class Department(models.TextChoices):
 
 class CoordinationNote(Scoped):
     """P9: what was agreed with 应急管理, 民政, 财政 or another department about one event. `division` is the
-    writer's county (or the city)."""
+    writer's county (or the city); its towns and villages read it on the event page."""
 
     event = models.ForeignKey(DisasterEvent, on_delete=models.PROTECT, related_name="notes")
     department = models.CharField(_("部门"), max_length=20, choices=Department.choices)
@@ -277,6 +277,8 @@ class CoordinationNote(Scoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_includes_ancestors = True
 
     class Meta:
         verbose_name = _("部门协调记录")

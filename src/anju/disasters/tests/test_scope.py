@@ -484,6 +484,10 @@ class DisasterTableScopeTests(MediaWorld):
         ids = {item["id"] for item in self.api("GET", reverse("api:plans_list"), "county").json()["items"]}
         self.assertIn(home_plan.pk, ids)
         self.assertNotIn(other_plan.pk, ids)
+        home_note, other_note = _note(self.villages["home"]), _note(self.villages["other_county"])
+        ids = {item["id"] for item in self.api("GET", reverse("api:notes_list"), "village").json()["items"]}
+        self.assertIn(home_note.pk, ids)  # the county's coordination is read in its villages
+        self.assertNotIn(other_note.pk, ids)
         counties = {row["county"] for row in self.api("GET", reverse("api:seasons_list"), "village").json()}
         self.assertEqual(counties, {factories.YUYANG})
         self.as_user("county")
