@@ -96,7 +96,9 @@ class FindingForm(forms.Form):
     """Phone-friendly: one column, the division from the visit's places or any code of the county."""
 
     division_code = forms.ChoiceField(label=gettext_lazy("问题所在区划"))
-    household = forms.IntegerField(label=gettext_lazy("农户编号（可选）"), required=False, min_value=1)
+    household = forms.CharField(
+        label=gettext_lazy("涉及农户（户主姓名、身份证号或农户编号，可选）"), max_length=40, required=False
+    )
     description = forms.CharField(label=gettext_lazy("问题描述"), max_length=2000, widget=_area(4))
     severity = forms.ChoiceField(label=gettext_lazy("严重程度"), choices=Severity.choices)
     fed_back_on = forms.DateField(label=gettext_lazy("反馈日期"), widget=DATE, initial=dt.date.today)

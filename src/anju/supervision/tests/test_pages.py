@@ -114,3 +114,21 @@ def test_finding_list_late_filter_is_the_p3_condition(client, village):
     response = client.get(reverse("supervision:finding_list"), {"late": "on"})
     listed = {f.pk for f in response.context["page"].object_list}
     assert late.pk in listed and on_time.pk not in listed
+
+
+def test_finding_names_its_household_by_name_or_number_within_the_division(client, village):
+    visit = world.visit(factories.YUYANG)
+    one = factories.household(village, head_name="张建国")
+    twins = [factories.household(village, head_name="李明") for _ in range(2)]
+    client.force_login(world.supervisor())
+    url = reverse("supervision:finding_add", kwargs={"pk": visit.pk})
+    base = {"division_code": village.code, "description": "房屋开裂", "severity": "general", "fed_back_on": TODAY}
+    assert client.post(url, base | {"household": "张建国"}).status_code == 302
+    assert Finding.objects.get().household_id == one.pk
+    response = client.post(url, base | {"household": "李明"})
+    assert response.status_code == 200 and f"编号{twins[0].pk}" in str(response.context["form"].errors)
+    assert client.post(url, base | {"household": str(twins[1].pk)}).status_code == 302
+    assert Finding.objects.filter(household=twins[1]).exists()
+    other_town = factories.village(factories.YUYANG_TOWN_2, 1)
+    response = client.post(url, base | {"division_code": other_town.code, "household": "张建国"})
+    assert "所选区划内没有该农户" in str(response.context["form"].errors)

@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from anju.accounts.models import User
 from anju.accounts.permissions import has_action, require_action
 from anju.core.errors import DomainError
-from anju.core.scope import scope_q
+from anju.core.scope import code_prefix, scope_q
 from anju.divisions.models import Division, Level
+from anju.divisions.services import level_of_code
+from anju.registry.filters import search_condition
 from anju.registry.models import Household
 from anju.web.forms import add_domain_error, paginate
 
@@ -53,6 +55,28 @@ def _finding_divisions(visit: Visit) -> list[tuple[str, str]]:
     labels = {code: indent.get(level, "") + name for code, name, level in rows}
     first = [(code, labels[code].strip()) for code in visit.places if code in labels]
     return first + [(code, label) for code, label in labels.items()]
+
+
+def _household(actor: Any, text: str, division_code: str, form: FindingForm) -> Household | None:
+    """The household a finding names, by household number, ID number or head's name within the chosen division.
+    Several with one name are listed on the form, so the team picks by number."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    qs = Household.objects.visible_to(actor).filter(
+        scope_q("division_id", code_prefix(division_code, level_of_code(division_code)))
+    )
+    found = list(
+        qs.filter(pk=int(text))[:2] if text.isdigit() and len(text) < 12 else qs.filter(search_condition(text))[:6]
+    )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        form.add_error("household", _("所选区划内没有该农户"))
+    else:
+        names = "、".join(f"{h.head_name}（{_('编号')}{h.pk}）" for h in found[:5])
+        form.add_error("household", _("有多户同名，请填写农户编号：{names}").format(names=names))
+    return None
 
 
 def _visit_initial(visit: Visit) -> dict[str, Any]:
@@ -202,12 +226,7 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FindingForm(request.POST or None, divisions=divisions)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        household_id = data.pop("household")
-        household = None
-        if household_id:
-            household = Household.objects.visible_to(request.user).filter(pk=household_id).first()
-            if household is None:
-                form.add_error("household", _("农户编号不存在或不在您的管辖范围内"))
+        household = _household(request.user, data.pop("household"), data["division_code"], form)
         if not form.errors:
             try:
                 finding = services.finding_record(actor=request.user, visit=visit, household=household, **data)
