@@ -102,6 +102,15 @@ def idle_counts(user: Any, filters: IdleFilters, today: dt.date | None = None) -
     )
 
 
+def idle_problems(idle: IdleHouse, today: dt.date | None = None) -> dict[str, bool]:
+    """The P11 problems of one listing, by the same conditions as the alerts (one query)."""
+    today = today or dt.date.today()
+    found = IdleHouse.objects.filter(pk=idle.pk).aggregate(
+        **{name: Count("id", filter=condition(today)) for name, condition in PROBLEMS.items()}
+    )
+    return {name: bool(n) for name, n in found.items()}
+
+
 def by_division(qs: QuerySet, user: Any, base: str = "", **counts: Any) -> list[dict[str, Any]]:
     """Rows of `qs` counted per division one level below `base` (a code) or below the user's division: county by
     county for the city, town by town for a county, village by village for a town. Two queries."""

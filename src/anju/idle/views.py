@@ -64,15 +64,12 @@ def idlehouse_list(request: HttpRequest) -> HttpResponse:
 def idlehouse_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_action(request.user, "idle.view")
     idle = selectors.idle_get(request.user, pk)
-    today = dt.date.today()
     context = {
         "idle": idle,
         "visits": list(selectors.visits_of(idle)),
         "may_manage": services.may_manage(request.user, idle),
-        "visit_missed": idle.is_open and idle.next_visit_due_on < today,
-        "unsecured_late": idle.is_open
-        and not idle.is_secured
-        and idle.listed_on < today - dt.timedelta(days=selectors.SECURE_GRACE_DAYS),
+        "problems": selectors.idle_problems(idle),
+        "grace_days": selectors.SECURE_GRACE_DAYS,
         "title": _("闲置危房#{id} {name}户").format(id=idle.pk, name=idle.household.head_name),
     }
     return render(request, "idle/idle_detail.html", context)

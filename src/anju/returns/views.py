@@ -71,6 +71,7 @@ def tracking_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_track": services.may_track(request.user, tracking),
         "may_open_case": tracking.state == TrackingState.WISH_CONFIRMED and has_action(request.user, "cases.open"),
         "stalled": stalled,
+        "reapplication_days": selectors.REAPPLICATION_DAYS,
         "title": _("跟踪#{id} {name}户").format(id=tracking.pk, name=tracking.household.head_name),
     }
     return render(request, "returns/tracking_detail.html", context)

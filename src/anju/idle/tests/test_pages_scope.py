@@ -67,6 +67,24 @@ class IdlePageTests(
         narrowed = self.client.get(reverse("idle:idlehouse_list"), {"division": factories.YUYANG_TOWN_2})
         self.assertEqual({o.pk for o in narrowed.context["page"].object_list}, {self.in_sibling_town.pk})
 
+    def test_detail_shows_the_listing_s_p11_problems(self) -> None:
+        self.as_user("village")
+        url = reverse("idle:idlehouse_detail", kwargs={"pk": self.in_scope[0].pk})
+        response = self.client.get(url)  # listed 1 March 2025, never visited, neither sealed nor signed
+        self.assertContains(response, 'id="missed-alert"')
+        self.assertContains(response, 'id="unsecured-alert"')
+        self.assertNotContains(response, 'id="occupied-alert"')
+        services.idle_visit(
+            actor=self.users["village"],
+            idle=self.in_scope[0],
+            visited_on=dt.date.today(),
+            result="occupied",
+            action_taken="劝离",
+        )
+        response = self.client.get(url)
+        self.assertContains(response, 'id="occupied-alert"')
+        self.assertNotContains(response, 'id="missed-alert"')
+
     def test_list_query_count(self) -> None:
         village = factories.village(factories.YUYANG_TOWN, 9, name="计数村")
         rows: list[IdleHouse] = []
