@@ -130,9 +130,29 @@ def _roster(session: Session) -> dict[str, list[int]]:
 
 
 @transaction.atomic(durable=True)
-def session_create(**kwargs: Any) -> Session:
-    """P17: a training session held by a county or town, with its attendees (see `_session_create`)."""
-    return _session_create(**kwargs)
+def session_create(
+    *,
+    actor: Any,
+    division_code: str,
+    users: list[User] | None = None,
+    craftsmen: list[Craftsman] | None = None,
+    signed_in: bool = True,
+    materials: Any = None,
+    is_sample: bool = False,
+    **values: Any,
+) -> Session:
+    """P17: a training session held by a county or town, with its attendees (see `_session_create`; `values` are
+    held_on, topic, kind, trainer, hours, place)."""
+    return _session_create(
+        actor=actor,
+        division_code=division_code,
+        users=users,
+        craftsmen=craftsmen,
+        signed_in=signed_in,
+        materials=materials,
+        is_sample=is_sample,
+        **values,
+    )
 
 
 def _session_create(
@@ -183,13 +203,14 @@ def session_update(
     materials: Any = None,
     **values: Any,
 ) -> Session:
-    """Correct a session; given `users`/`craftsmen` replace its list (new people are signed in, those kept keep
-    their sign-in). The organiser does not change: a session held elsewhere is another session."""
+    """Correct a session; given `users`/`craftsmen` replace its list (new people are signed in once the day has
+    come, those kept keep their sign-in). The organiser does not change: a session held elsewhere is another one."""
     _require_scope(actor, session.division_id, "division")
     session = Session.objects.select_for_update().get(pk=session.pk)
     before = {f: getattr(session, f) for f in FIELDS} | _roster(session)
     current = {f: getattr(session, f) for f in FIELDS}
-    data = _clean(current | values, signed=session.attendances.filter(signed_in=True).exists() or bool(users))
+    data = _clean(current | values, signed=session.attendances.filter(signed_in=True).exists())
+    joins_signed = data["held_on"] <= timezone.localdate()  # nobody signs in before the day
     if materials:
         _check_materials(materials)
     if users is not None or craftsmen is not None:
@@ -199,8 +220,12 @@ def session_update(
         have_users = set(session.attendances.values_list("user_id", flat=True))
         have_craftsmen = set(session.attendances.values_list("craftsman_id", flat=True))
         Attendance.objects.bulk_create(
-            [Attendance(session=session, user=u) for u in users if u.pk not in have_users]
-            + [Attendance(session=session, craftsman=c) for c in craftsmen if c.pk not in have_craftsmen]
+            [Attendance(session=session, user=u, signed_in=joins_signed) for u in users if u.pk not in have_users]
+            + [
+                Attendance(session=session, craftsman=c, signed_in=joins_signed)
+                for c in craftsmen
+                if c.pk not in have_craftsmen
+            ]
         )
     for field, value in data.items():
         setattr(session, field, value)
@@ -223,9 +248,16 @@ def session_update(
 
 
 @transaction.atomic(durable=True)
-def attendee_add(**kwargs: Any) -> Attendance:
+def attendee_add(
+    *,
+    actor: Any,
+    session: Session,
+    user: User | None = None,
+    craftsman: Craftsman | None = None,
+    signed_in: bool = True,
+) -> Attendance:
     """Put one person on the session's list, or change whether they signed in (see `_attendee_add`)."""
-    return _attendee_add(**kwargs)
+    return _attendee_add(actor=actor, session=session, user=user, craftsman=craftsman, signed_in=signed_in)
 
 
 def _attendee_add(
@@ -243,7 +275,8 @@ def _attendee_add(
     if signed_in and session.held_on > timezone.localdate():
         raise _invalid({"signed_in": _("培训尚未举行，不能签到")})
     _people(session, [user] if user else [], [craftsman] if craftsman else [])
-    Session.objects.select_for_update().filter(pk=session.pk).first()
+    # Two managers adding the same person at once: the second waits here, then finds the first one's row.
+    Session.objects.select_for_update().get(pk=session.pk)
     person = {"user": user} if user else {"craftsman": craftsman}
     attendance = Attendance.objects.filter(session=session, **person).first()
     name = user.get_full_name() if user else craftsman.name

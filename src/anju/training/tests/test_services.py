@@ -67,6 +67,9 @@ def test_planned_session_lists_people_who_are_not_trained_yet(manager, checker):
     with pytest.raises(DomainError) as info:
         new_session(manager, held_on=future, users=[checker])
     assert "held_on" in info.value.errors
+    other = factories.user("cun9", checker.division_id, "village_staff")
+    session_update(actor=manager, session=session, users=[checker, other], craftsmen=[])
+    assert not session.attendances.filter(signed_in=True).exists()  # joining a planned session is not signing in
 
 
 def test_only_the_county_records_and_only_in_its_subtree(manager, checker):
