@@ -264,10 +264,25 @@ def findings_create(request: HttpRequest, payload: FindingIn):
     "/findings/{int:pk}/rectifications", response={201: FindingDetailOut}, url_name="supervision_findings_rectify"
 )
 def findings_rectify(request: HttpRequest, pk: int, payload: RectificationIn):
-    """P3: the county reports its rectification (evidence files are uploaded on the finding's page)."""
+    """P3: the county reports its rectification (with an evidence file: `/rectifications/upload`, multipart)."""
     require_action(request.user, RECTIFY)
     finding = get_object_or_404(Finding.objects.visible_to(request.user), pk=pk)
     services.rectification_submit(actor=request.user, finding=finding, **payload.dict())
+    return Status(201, selectors.finding_get(request.user, pk))
+
+
+@router.post(
+    "/findings/{int:pk}/rectifications/upload",
+    response={201: FindingDetailOut},
+    url_name="supervision_findings_rectify_upload",
+)
+def findings_rectify_upload(
+    request: HttpRequest, pk: int, payload: Form[RectificationIn], evidence: File[UploadedFile]
+):
+    """P3: the same report with its evidence (multipart: the fields and a photo or document, up to 20 MB)."""
+    require_action(request.user, RECTIFY)
+    finding = get_object_or_404(Finding.objects.visible_to(request.user), pk=pk)
+    services.rectification_submit(actor=request.user, finding=finding, evidence=evidence, **payload.dict())
     return Status(201, selectors.finding_get(request.user, pk))
 
 

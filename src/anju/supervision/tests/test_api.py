@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from anju.accounts.services import token_issue
@@ -121,3 +123,19 @@ def test_p3_journey_through_the_api(team, county, village):
     assert response.json()["state"] == "accepted" and response.json()["rectified_on"] == str(TODAY)
     listed = api_call("GET", reverse("api:supervision_findings_list"), token=county, late="true").json()
     assert listed["count"] == 0
+
+
+def test_rectification_with_evidence_by_multipart(county, village, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    item = world.finding(world.visit(factories.YUYANG), village)
+    url = reverse("api:supervision_findings_rectify_upload", kwargs={"pk": item.pk})
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {county}"}
+    bad = SimpleUploadedFile("run.exe", b"MZ")
+    response = Client().post(url, {"done_on": str(TODAY), "description": "已整改", "evidence": bad}, **auth)
+    assert assert_error_body(response, 400)["errors"][0]["field"] == "evidence"
+    response = Client().post(
+        url, {"done_on": str(TODAY), "description": "已整改", "evidence": world.document("整改照片.pdf")}, **auth
+    )
+    assert response.status_code == 201, response.content
+    stored = Finding.objects.get(pk=item.pk).rectifications.get().evidence
+    assert stored.name.endswith(".pdf") and stored.read() == world.PDF

@@ -455,6 +455,18 @@ ENDPOINTS = [
         data=lambda o: {"done_on": str(TODAY), "description": "已整改"},
     ),
     Endpoint(
+        "api:supervision_findings_rectify_upload",
+        R,
+        _finding,
+        method="POST",
+        status=201,
+        by="county",
+        level="village",
+        multipart=True,
+        event=Action.RECTIFICATION_SUBMITTED,
+        data=lambda o: {"done_on": str(TODAY), "description": "已整改", "evidence": _pdf()},
+    ),
+    Endpoint(
         "api:supervision_rectifications_review",
         INSPECT,
         _submitted,
