@@ -1,7 +1,5 @@
 """P4: subsidy money per county and year, the same figures as the funds page (`selectors.funds_summary`)."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 
 from django.http import HttpRequest
