@@ -1,16 +1,17 @@
 """The demo's responsibility chain (P18 市包县、县包镇、镇包村户), assigned through the service as staff would.
 
 The demo users answer for their own divisions: the county managers of 榆阳区 and 神木市 for their counties
-(named by the city admin), the 镇川镇 staff for the town (named by 榆阳区), the village user for its village and
-the town staff for the town's other villages (named by the town). The other counties, towns and villages stay
-unassigned on purpose, so the demo shows `P18.unassigned` and the fallback to the nearest role user.
+(named by the city admin), the 镇川镇 staff for the town (named by 榆阳区), the village user for its village
+(named by the town). They are the people the demo ledger has sign its 四清 (P2), so the signatures stay theirs.
+The other counties, towns and villages stay unassigned on purpose: the demo shows `P18.unassigned` and the
+fallback to the nearest role user.
 Idempotent: a target that already has an active person is left alone.
 """
 
 from __future__ import annotations
 
 from anju.accounts.models import User
-from anju.divisions.models import Division, Level
+from anju.divisions.models import Division
 from anju.responsibility.models import Assignment
 from anju.responsibility.services import assignment_assign
 
@@ -47,7 +48,6 @@ def demo_chain_ensure() -> int:
     town = town_staff.division
     assign(people.get(county_users.get(town.code[:6] + "000000", "")), town_staff, town)
     villager = people.get(village_user or "")
-    for village in Division.objects.filter(parent=town, level=Level.VILLAGE).order_by("code"):
-        person = villager if villager is not None and villager.division_id == village.code else town_staff
-        assign(town_staff, person, village)
+    if villager is not None and villager.division is not None:
+        assign(town_staff, villager, villager.division)
     return made

@@ -30,6 +30,7 @@ PEOPLE_PAGE_SIZE = 50
 OBJECT_PAGES = {
     "inspections.appraisalrequest": "inspections:request_detail",
     "cases.case": "cases:case_detail",
+    "divisions.division": "responsibility:chain",  # P18.unassigned: the chain page where the person is named
 }
 
 
@@ -102,6 +103,7 @@ def responsible_summary(request: HttpRequest) -> HttpResponse:
     for person in page.object_list:
         who = {"responsible": person["id"] if person["id"] is not None else "none"}
         person["url"] = _alerts_url(base | who)
+        person["page"] = reverse("responsibility:person_detail", kwargs={"pk": person["id"]}) if person["id"] else ""
         person["links"] = [
             (n, _alerts_url(base | who | {"rule": r.id}))
             for r, n in zip(summary["rules"], person["per_rule"], strict=True)

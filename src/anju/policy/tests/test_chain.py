@@ -8,12 +8,14 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from anju.divisions.models import Division
 from anju.policy.models import Alert, AlertStatus
 from anju.policy.responsibility import NOBODY, ResponsibilityMap
 from anju.policy.rules import Context, rule_get
 from anju.policy.services import alerts_reassign, alerts_refresh
+from anju.policy.views import object_url
 from anju.responsibility.tests.world import assign, person
 from anju.testing import factories
 
@@ -163,6 +165,7 @@ def test_unassigned_alerts_open_and_resolve_with_the_chain_p18(village):
     alert = Alert.objects.get(rule_id=UNASSIGNED, division_id=village.code, status=AlertStatus.OPEN)
     assert (alert.object_type, alert.object_id, alert.responsible) == ("divisions.division", int(village.code),
                                                                        town_user)  # fmt: skip
+    assert object_url(alert) == reverse("responsibility:chain", kwargs={"pk": village.code})
     assign(village, town_user)
     alerts_reassign(code=village.code)
     alert.refresh_from_db()

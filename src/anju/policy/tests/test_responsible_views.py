@@ -78,6 +78,7 @@ class ResponsibleSummaryViewTests(ScopeTestCase):
         url = dict(zip(rules, [link for _n, link in person["links"]], strict=True))[LATE]
         self.assertEqual(parse_qs(urlparse(url).query), {"responsible": [str(village_user.pk)], "rule": [LATE]})
         self.assertContains(response, url.replace("&", "&amp;"))
+        self.assertContains(response, reverse("responsibility:person_detail", kwargs={"pk": village_user.pk}))
         listed = self.client.get(url).context["page"]
         self.assertEqual([a.pk for a in listed.object_list], [alert.pk])
         self.assertContains(self.client.get(url), f"台账 #{case.pk}")

@@ -12,7 +12,7 @@ from anju.testing import factories
 from anju.testing.api import assert_error_body
 from anju.testing.scope import APIViewTestCases, ScopeTestCase
 
-from .world import household_assignment, person
+from .world import assign, household_assignment, person
 
 
 class ChainScope(ScopeTestCase):
@@ -212,6 +212,14 @@ class AssignmentAPIListTests(APIViewTestCases.ListView, ChainScope):
         body = self.api_list("county", person=obj.person_id).json()
         self.assertEqual([item["id"] for item in body["items"]], [obj.pk])
         assert_error_body(self.api_list("county", division="999999999999"), 400)
+
+    def test_persons_named_above_are_seen_down_the_tree(self) -> None:
+        """A village sees who answers for its town and county (read only); another county does not."""
+        county = assign(Division.objects.get(code=factories.YUYANG), person(factories.YUYANG, "county_manager"))
+        for key, seen in (("village", True), ("town", True), ("county", True), ("other_county", False)):
+            with self.subTest(user=key):
+                listed, _count = self.api_list_all(key, level="county")
+                self.assertEqual(county.pk in listed, seen)
 
     def test_list_query_count_does_not_grow(self) -> None:
         village = self.villages["home"]
