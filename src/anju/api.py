@@ -19,8 +19,8 @@ from ninja.security import HttpBearer, django_auth
 
 from anju.accounts.api import router as accounts_router
 from anju.accounts.services import token_user
-from anju.cases import api as cases_api
 from anju.cards.api import router as cards_router
+from anju.cases import api as cases_api
 from anju.cases.api_funds import router as funds_router
 from anju.complaints.api import publicity_router
 from anju.complaints.api import router as complaints_router
