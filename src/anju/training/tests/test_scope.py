@@ -189,6 +189,25 @@ class SessionAPITests(
             "api:training_sessions_list", grow=grow, fetch=lambda: self.api("GET", url, "county"), sizes=(3, 30)
         )
 
+    def test_bad_input_is_a_400_in_the_one_shape(self) -> None:
+        """Never a 500: unknown codes, ids, kinds, dates and hours come back field by field."""
+        url, good = self.api_url("create"), self.create_payload(self.in_scope[0])
+        for change in [
+            {"division": "999999999999"},
+            {"held_on": "2026-02-30"},
+            {"hours": 500},
+            {"kind": "party"},
+            {"topic": ""},
+            {"user_ids": [987654]},
+            {"craftsman_ids": ["x"]},
+            {"held_on": (TODAY + dt.timedelta(days=5)).isoformat(), "user_ids": [self.users["village"].pk]},
+        ]:
+            with self.subTest(change=change):
+                before = self.snapshot()
+                response = self.api("POST", url, "county", good | change)
+                assert_error_body(response, 400)
+                self.assertNothingWritten(before, response)
+
     def test_attendees_add_and_remove(self) -> None:
         """policy: P17 — only `training.manage` in the subtree; people outside the organiser's are refused."""
         session = self.in_scope[0]
