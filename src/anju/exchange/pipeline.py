@@ -8,30 +8,40 @@
         mode=ImportMode.ALL_OR_NOTHING,  # or ImportMode.SKIP_INVALID: write the good rows, report the rest
         errors_path=Path("errors.xlsx"),  # every bad row as a workbook (行号, 列, 值, 原因 + the row's cells)
         store_errors=False,           # True: also keep that workbook in run.errors_file (the web's download)
-        progress=callback,            # callback(phase, rows): phase "check" (pass 1) or "write" (pass 2)
+        progress=callback,            # callback(phase, rows): "check" (pass 1) or "write" (pass 2, or a streamed
+                                      #   batch checked and written)
         run=None,                     # an ImportRun made beforehand (the web's upload, status PENDING), or None
         file_name=None,               # the name to record (an upload's original name); default path.name
     )
     result.run      # the ImportRun, saved: status, counts (total/created/updated/unchanged/invalid), sha256 …
     result.errors   # the first ERRORS_KEPT RowError (row, column, value, message in Chinese), row order
     result.error_count, result.refused, result.written
+    result.details  # what the importer's write reported (in the audit event too), e.g. {"alerts_deferred": n}
 
 How a run goes (DESIGN.md "Spreadsheets"; issue 5 deliver 1):
 1. The actor's roles are checked (`Importer.permissions`; PermissionDenied otherwise), the file's SHA-256 taken and
    the ImportRun saved as RUNNING (committed at once: the history and the web's progress see it).
 2. Pass 1 streams the file in batches of `BATCH` rows: each cell is parsed by its `Column.parse` (blank required
-   cells are errors, blank optional cells are None), the row's key (e.g. the head's ID hash) is checked against
+   cells are errors, blank optional cells are None; each distinct cell once per column and run, see MEMO_MAX),
+   the row's key (e.g. the head's ID hash) is checked against
    the earlier rows (every later occurrence is an error naming the first row), then `Importer.validate(rows)`
    checks the batch with a few queries (never one per row) and classifies each good row as created / updated /
    unchanged with the payload its write needs. Good rows are spooled to a temporary file, bad rows to the error
    log (the first `ERRORS_KEPT` kept in memory, all of them on disk for the workbook). `run.progress_done`
-   follows pass 1 in the database; the callback follows both passes.
+   follows pass 1 in the database (and `LIVE_PROGRESS` in this process); the callback follows both passes.
 3. `Importer.complete()` may add errors that need the whole file (a division's parent further down).
 4. Dry run, or errors in ALL_OR_NOTHING mode: nothing is written (status DONE or REFUSED; no audit event — the
    ImportRun is the record). Else pass 2 reads the spool back and `Importer.write(batches)` loads it in bulk
    (COPY on PostgreSQL, executemany on SQLite) inside ONE transaction, with one audit event for the run (counts
    and the file's SHA-256) and the run's final state: a killed import leaves the database as it was (the run
    stays RUNNING in the history). Unchanged rows are not written at all, so importing a file again changes nothing.
+
+A streaming importer (`streams = True`: households, whose `complete()` never finds errors) is not spooled: outside a
+dry run, pass 1 and pass 2 are one pass in that one transaction, each batch written as soon as it is validated, so
+no spool is written and read back and PostgreSQL ingests one batch's COPY while the next is parsed. The outcome is
+the same: errors in ALL_OR_NOTHING mode stop the writing and roll the transaction back, SKIP_INVALID writes the
+good rows, a killed run commits nothing. (`run.progress_done` is then updated inside the transaction, hence
+`LIVE_PROGRESS` for the web's progress page.)
 
 A file that cannot be read as a whole (wrong type, damaged, empty, header only, a required column missing) raises
 `DomainError` after the run is saved as REFUSED with the message. An unexpected failure marks the run FAILED.
@@ -70,6 +80,12 @@ from .rows import RowError
 BATCH = 2000
 #: errors kept in memory for the screen and the web preview (the workbook has all of them)
 ERRORS_KEPT = 200
+#: distinct cells memoised per column and run; a column with more distinct cells than 4/5 of the rows read, once
+#: MEMO_PROBE rows are read, is not memoised at all (IDs, names, phones, coordinates: memory for no hits)
+MEMO_MAX, MEMO_PROBE = 50_000, 4_000
+#: rows checked so far by the runs of this process (run pk → rows): a streaming run updates its row inside its
+#: transaction, invisible to the web's progress page until the commit, so the page reads this instead
+LIVE_PROGRESS: dict[int, int] = {}
 
 Progress = Callable[[str, int], None]
 
@@ -146,6 +162,7 @@ class Context:
     dry_run: bool
     mode: str
     present: set[str]
+    progress: Progress | None = None
     today: dt.date = field(default_factory=timezone.localdate)
 
 
@@ -236,6 +253,8 @@ class ImportResult:
     run: ImportRun
     errors: list[RowError]
     error_count: int
+    #: what the importer's write reported (also in the audit event), {} when nothing was written
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -303,34 +322,38 @@ def run_import(
     spool = _Spool()
     try:
         with open_table(path, importer.spec.columns) as table:
-            ctx = Context(actor=actor, run=run, dry_run=dry_run, mode=mode, present=table.keys)
+            ctx = Context(actor=actor, run=run, dry_run=dry_run, mode=mode, present=table.keys, progress=progress)
             problems = importer.spec.missing(table.keys)
             if problems:
                 raise DomainError(_("表头不符合要求：{problems}").format(problems="；".join(problems)))
             importer.start(ctx)
-            counts = _check(importer, table, ctx, log, spool, progress)
+            if getattr(importer, "streams", False) and not dry_run:
+
+                def checked() -> None:
+                    log.kept.sort(key=lambda e: e.row)
+                    _errors_files(log, table, importer.spec, run, errors_path, store_errors)
+
+                details = _check_and_write(importer, table, ctx, log, checked)
+                if run.status != RunStatus.DONE:  # rolled back: errors in ALL_OR_NOTHING mode
+                    _finish(run, refused=True, errors=log.count)
+                    _save(run, actor)
+                return ImportResult(run=run, errors=log.kept, error_count=log.count, details=details)
+            counts = _no_counts()
+            for good in _checked(importer, table, ctx, log, counts, "check"):
+                spool.add(good)
         late = importer.complete(ctx)
         if late:
             log.add_late(late)
             counts = _recount(spool, log.rows)
-        run.total = counts[CREATED] + counts[UPDATED] + counts[UNCHANGED] + len(log.rows)
-        run.created, run.updated, run.unchanged, run.invalid = (
-            counts[CREATED],
-            counts[UPDATED],
-            counts[UNCHANGED],
-            len(log.rows),
-        )
+        _count(run, counts, log)
         log.kept.sort(key=lambda e: e.row)
-        if errors_path is not None and log.count:
-            write_errors_workbook(log, table, importer.spec, errors_path)
-        if store_errors and log.count:
-            _store_errors(log, table, importer.spec, run)
+        _errors_files(log, table, importer.spec, run, errors_path, store_errors)
         if dry_run or (log.count and mode == ImportMode.ALL_OR_NOTHING):
             _finish(run, refused=bool(log.count) and not dry_run, errors=log.count)
             _save(run, actor)
             return ImportResult(run=run, errors=log.kept, error_count=log.count)
-        _write(importer, spool, log.rows, ctx, progress)
-        return ImportResult(run=run, errors=log.kept, error_count=log.count)
+        details = _write(importer, spool, log.rows, ctx, progress)
+        return ImportResult(run=run, errors=log.kept, error_count=log.count, details=details)
     except DomainError as exc:
         run.status, run.message, run.finished_at = RunStatus.REFUSED, exc.message[:1000], timezone.now()
         _save(run, actor)
@@ -344,20 +367,21 @@ def run_import(
         run.save()
         raise
     finally:
+        LIVE_PROGRESS.pop(run.pk, None)
         spool.close()
         log.spool.close()
 
 
-def _check(
-    importer: Importer, table: Table, ctx: Context, log: _ErrorLog, spool: _Spool, progress: Progress | None
-) -> dict[str, int]:
-    """Pass 1: parse, find duplicates, validate and classify, batch by batch."""
-    counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0}
+def _checked(
+    importer: Importer, table: Table, ctx: Context, log: _ErrorLog, counts: dict[str, int], phase: str
+) -> Iterator[list[tuple[int, str, Any]]]:
+    """Pass 1: parse, find duplicates, validate and classify, batch by batch; yields each batch's good rows
+    (row number, outcome, payload) and counts them in `counts`. `phase` names it for the progress callback."""
     first_seen: dict[bytes, int] = {}
     columns = [c for c in importer.spec.columns if c.key in ctx.present]
     batch: list[Row] = []
 
-    def flush() -> None:
+    def validated() -> list[tuple[int, str, Any]]:
         for row in batch:
             key = importer.key(row)
             if key is None:
@@ -375,34 +399,134 @@ def _check(
             else:
                 counts[row.outcome] += 1
                 good.append((row.number, row.outcome, row.payload))
-        spool.add(good)
         ctx.run.progress_done += len(batch)
         if ctx.run.pk:
             ImportRun.objects.filter(pk=ctx.run.pk).update(progress_done=ctx.run.progress_done)
-        if progress:
-            progress("check", len(batch))
-        batch.clear()
+        for entry in plan:  # a column of mostly distinct cells (IDs, names, phones, coordinates) is not memoised
+            if entry[5] and ctx.run.progress_done >= MEMO_PROBE and len(entry[4]) > ctx.run.progress_done * 4 // 5:
+                entry[4].clear()
+                entry[5] = 0
+        return good
 
+    plan = [[c.key, c, c.parse, c.required, {}, MEMO_MAX] for c in columns]
     for number, raw in table:
         row = Row(number=number, raw=raw)
-        for column in columns:
-            value = raw.get(column.key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                if column.required:
-                    row.fail(column, _("不能为空"), "")
-                row.values[column.key] = None
-                continue
-            try:
-                row.values[column.key] = column.parse(value) if column.parse else value
-            except ValueError as exc:
-                row.fail(column, str(exc))
-                row.values[column.key] = None
+        parsed = row.values
+        for key, column, parse, required, memo, cap in plan:
+            value = raw.get(key)
+            # A million rows repeat the same few thousand villages, dates, numbers and choices: each distinct
+            # cell is parsed once per run (str and int 1 must not share an entry, hence the type in the key).
+            memo_key = value if value.__class__ is str else (value.__class__, value)
+            outcome = memo.get(memo_key, _MISSING)
+            if outcome is _MISSING:
+                outcome = _parse_cell(value, parse)
+                if len(memo) < cap:
+                    memo[memo_key] = outcome
+            if outcome.__class__ is _Refusal:
+                parsed[key] = None
+                if outcome is _BLANK:
+                    if required:
+                        row.fail(column, _("不能为空"), "")
+                else:
+                    row.fail(column, str(outcome))
+            else:
+                parsed[key] = outcome
         batch.append(row)
         if len(batch) >= BATCH:
-            flush()
+            yield validated()
+            _progress(ctx, phase, len(batch))
+            batch.clear()
     if batch:
-        flush()
-    return counts
+        yield validated()
+        _progress(ctx, phase, len(batch))
+
+
+def _progress(ctx: Context, phase: str, rows: int) -> None:
+    if ctx.run.pk:
+        LIVE_PROGRESS[ctx.run.pk] = ctx.run.progress_done
+    if ctx.progress:
+        ctx.progress(phase, rows)
+
+
+def _check_and_write(
+    importer: Importer, table: Table, ctx: Context, log: _ErrorLog, checked: Callable[[], None]
+) -> dict[str, Any]:
+    """One pass for a streaming importer: each batch is written into the run's one transaction as soon as it is
+    validated — no spool written and read back, and on PostgreSQL the server ingests a batch's COPY while Python
+    goes on. Errors in ALL_OR_NOTHING mode stop the writing, validation goes on to report every bad row, and the
+    transaction is rolled back: the database is as before, as after a two-pass refusal."""
+    counts = _no_counts()
+
+    def batches() -> Iterator[list[tuple[int, str, Any]]]:
+        for good in _checked(importer, table, ctx, log, counts, "write"):
+            if log.count and ctx.mode == ImportMode.ALL_OR_NOTHING:
+                continue
+            chosen = [item for item in good if item[1] != UNCHANGED]
+            if chosen:
+                yield chosen
+
+    try:
+        with transaction.atomic():
+            details = importer.write(batches(), ctx)
+            _count(ctx.run, counts, log)
+            checked()  # the error workbooks, before the run is saved with them
+            if log.count and ctx.mode == ImportMode.ALL_OR_NOTHING:
+                raise _RollBack
+            if importer.complete(ctx):
+                raise AssertionError(f"{importer.kind}: a streaming importer cannot find errors after pass 1")
+            _done(importer, ctx, details, log.rows)
+            return details or {}
+    except _RollBack:
+        return {}
+    except IntegrityError as exc:
+        raise ConflictError(_("导入期间数据被他人修改（如同一户被同时登记），未写入任何数据，请重新导入")) from exc
+
+
+class _RollBack(Exception):
+    """Leaves the one transaction of a streaming run without committing (errors in ALL_OR_NOTHING mode)."""
+
+
+def _no_counts() -> dict[str, int]:
+    return {CREATED: 0, UPDATED: 0, UNCHANGED: 0}
+
+
+def _count(run: ImportRun, counts: dict[str, int], log: _ErrorLog) -> None:
+    run.total = counts[CREATED] + counts[UPDATED] + counts[UNCHANGED] + len(log.rows)
+    run.created, run.updated, run.unchanged, run.invalid = (
+        counts[CREATED],
+        counts[UPDATED],
+        counts[UNCHANGED],
+        len(log.rows),
+    )
+
+
+def _errors_files(
+    log: _ErrorLog, table: Table, spec: Spec, run: ImportRun, errors_path: Path | str | None, store_errors: bool
+) -> None:
+    if errors_path is not None and log.count:
+        write_errors_workbook(log, table, spec, errors_path)
+    if store_errors and log.count:
+        _store_errors(log, table, spec, run)
+
+
+class _Refusal(str):
+    """A cell's parse failure as memoised: its text is the reason (the blank cell has its own instance)."""
+
+
+_BLANK = _Refusal()
+_MISSING = object()
+
+
+def _parse_cell(value: Any, parse: Callable[[Any], Any] | None) -> Any:
+    """The cell's value, `_BLANK`, or a `_Refusal` with the parser's reason."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return _BLANK
+    if parse is None:
+        return value
+    try:
+        return parse(value)
+    except ValueError as exc:
+        return _Refusal(str(exc))
 
 
 def _key_column(importer: Importer, row: Row) -> Column | str:
@@ -433,9 +557,8 @@ def _finish(run: ImportRun, *, refused: bool, errors: int) -> None:
             run.message = _("已跳过 {rows} 行错误数据（{count} 处错误）").format(rows=run.invalid, count=errors)
 
 
-def _write(importer: Importer, spool: _Spool, bad: set[int], ctx: Context, progress: Progress | None) -> None:
+def _write(importer: Importer, spool: _Spool, bad: set[int], ctx: Context, progress: Progress | None) -> dict[str, Any]:
     """Pass 2: the spool into the database in one transaction, with the run's audit event and final state."""
-    run = ctx.run
 
     def batches() -> Iterator[list[tuple[int, str, Any]]]:
         for items in spool:
@@ -448,29 +571,36 @@ def _write(importer: Importer, spool: _Spool, bad: set[int], ctx: Context, progr
     try:
         with transaction.atomic():
             details = importer.write(batches(), ctx)
-            run.status, run.finished_at = RunStatus.DONE, timezone.now()
-            if bad:
-                run.message = _("已写入正确的数据行，跳过 {rows} 行错误数据").format(rows=len(bad))
-            _save(run, ctx.actor)
-            event_record(
-                actor=ctx.actor,
-                action=importer.action,
-                obj=run,
-                extra={
-                    "file": run.file_name,
-                    "sha256": run.file_sha256,
-                    "size": run.file_size,
-                    "mode": run.mode,
-                    "total": run.total,
-                    "created": run.created,
-                    "updated": run.updated,
-                    "unchanged": run.unchanged,
-                    "invalid": run.invalid,
-                }
-                | (details or {}),
-            )
+            _done(importer, ctx, details, bad)
+            return details or {}
     except IntegrityError as exc:
         raise ConflictError(_("导入期间数据被他人修改（如同一户被同时登记），未写入任何数据，请重新导入")) from exc
+
+
+def _done(importer: Importer, ctx: Context, details: dict[str, Any] | None, bad: set[int]) -> None:
+    """The run's final state and its one audit event, inside the run's transaction."""
+    run = ctx.run
+    run.status, run.finished_at = RunStatus.DONE, timezone.now()
+    if bad:
+        run.message = _("已写入正确的数据行，跳过 {rows} 行错误数据").format(rows=len(bad))
+    _save(run, ctx.actor)
+    event_record(
+        actor=ctx.actor,
+        action=importer.action,
+        obj=run,
+        extra={
+            "file": run.file_name,
+            "sha256": run.file_sha256,
+            "size": run.file_size,
+            "mode": run.mode,
+            "total": run.total,
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "invalid": run.invalid,
+        }
+        | (details or {}),
+    )
 
 
 def _error_headers(table: Table, spec: Spec) -> list[tuple[str, str]]:

@@ -33,6 +33,9 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
+_PLAIN_ID = re.compile(r"[0-9]{17}[0-9X]")
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+_QUANTA = [Decimal(1).scaleb(-places) for places in range(10)]
 _SERIAL_TEXT = re.compile(r"\d{1,7}(?:\.\d+)?")
 _INT_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -62,6 +65,16 @@ def clean_text(value: Cell) -> str:
 
 def parse_id_number(value: Cell) -> str:
     """The 18-character resident ID number, checked by GB 11643 (checksum, birth date, address code)."""
+    # nearly every cell is 18 plain characters: nothing to normalise before the check
+    text = value if value.__class__ is str and _PLAIN_ID.fullmatch(value) else _id_text(value)
+    try:
+        return idnumber.validate(text)
+    except ValidationError as error:
+        raise ValueError(error.messages[0]) from None
+
+
+def _id_text(value: Cell) -> str:
+    """An ID cell as typed (full-width, spaces, lowercase x, an Excel number) as 18 characters to validate."""
     if isinstance(value, bool):
         raise ValueError(_("身份证号码只能由数字和末位X组成"))
     if isinstance(value, float) and (value >= 1e15 or not value.is_integer()):
@@ -73,10 +86,7 @@ def parse_id_number(value: Cell) -> str:
         raise ValueError(_("身份证号码被存成了数字，末几位已丢失，请把该列设为文本后重新录入"))
     if not text.isascii():
         raise ValueError(_("身份证号码只能由数字和末位X组成"))
-    try:
-        return idnumber.validate(text)
-    except ValidationError as error:
-        raise ValueError(error.messages[0]) from None
+    return text
 
 
 def excel_serial_to_date(serial: int) -> dt.date:
@@ -164,6 +174,10 @@ def parse_int(value: Cell, lo: int | None, hi: int | None, label: str) -> int:
 
 def parse_decimal(value: Cell, lo: Decimal | int | None, hi: Decimal | int | None, places: int, label: str) -> Decimal:
     """A number within [lo, hi], rounded half-up to ``places`` decimals (Excel floats carry binary noise)."""
+    if value.__class__ is str and places < len(_QUANTA) and _PLAIN_DECIMAL.fullmatch(value):  # most cells: plain
+        number = Decimal(value).quantize(_QUANTA[places], rounding=ROUND_HALF_UP)
+        _check_range(number, lo, hi, label)
+        return number
     if isinstance(value, bool | dt.date):
         raise ValueError(_("{label}应为数字").format(label=label))
     if isinstance(value, float):

@@ -34,12 +34,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anju.accounts.permissions import has_action, require_action
+from anju.policy.services import alerts_refresh
 from anju.web.forms import paginate
 
 from . import jobs
 from .forms import ImportUploadForm
 from .models import ImportKind, ImportMode, ImportRun, RunStatus
-from .pipeline import run_import
+from .pipeline import LIVE_PROGRESS, run_import
 from .reader import sha256_of
 
 PAGE_SIZE = 30
@@ -90,7 +91,7 @@ def import_job(pk: int) -> None:
     run = ImportRun.objects.select_related("started_by").get(pk=pk)
     if run.started_by is None:  # never the system actor (no limits) for a web upload
         raise PermissionDenied(_("导入人账号已不存在"))
-    run_import(
+    result = run_import(
         kind=run.kind,
         path=run.upload.path,
         actor=run.started_by,
@@ -100,6 +101,13 @@ def import_job(pk: int) -> None:
         run=run,
         file_name=run.file_name,
     )
+    if result.details.get("alerts_deferred"):  # P7: a city-wide import's alerts, recomputed after it, not in it
+        jobs.start("alerts", alerts_refresh_job)
+
+
+def alerts_refresh_job() -> None:
+    """Every alert recomputed, as the daily `anju alerts refresh` does, once a large import has committed."""
+    alerts_refresh()
 
 
 def _start(run: ImportRun) -> None:
@@ -245,6 +253,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The partial the detail page polls every second while the run is going."""
     run = _get(request, pk)
+    # a writing run's own updates are inside its transaction until the commit: its thread's count is current
+    run.progress_done = LIVE_PROGRESS.get(run.pk, run.progress_done)
     return render(request, "exchange/_import_progress.html", _context(request, run))
 
 

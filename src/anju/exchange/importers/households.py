@@ -13,11 +13,15 @@ Every row's village must lie in the actor's subtree, and so must the household a
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from anju.audit.actions import Action
 from anju.core import bulk, idnumber
 from anju.core.scope import in_scope
-from anju.policy.services import alerts_refresh_on_commit
+from anju.policy.services import INCREMENTAL_MAX, alerts_refresh_on_commit
 from anju.registry.models import (
     Grade,
     GradeRecord,
@@ -74,6 +78,7 @@ NEW_GRADE = ["house", "division", "grade", "graded_on", "source", "appraiser", "
 NEW_CATEGORY = ["household", "division", "category", "certified_on", "ended_on"]
 #: households written by one run from which the planner's statistics are refreshed (ANALYZE) before commit
 ANALYZE_AFTER = 20_000
+ANALYZED = (Household, House, GradeRecord, HouseholdCategory)
 HOUSEHOLD_DEFAULTS = {"phone": "", "group_name": "", "security_method": SecurityMethod.OWN.value, "note": ""}
 HOUSE_DEFAULTS = {"storeys": 1, "is_idle": False}
 STRUCTURE_ALIASES = {f"{label}结构": code for code, label in Structure.choices if not str(label).endswith("结构")} | {
@@ -185,10 +190,13 @@ class HouseholdsImporter:
     permissions: ClassVar[tuple[str, ...]] = ("registry.add", "registry.change")
     action: ClassVar[Action] = Action.HOUSEHOLDS_IMPORTED
     key_column: ClassVar[str] = "id_number"
+    #: each batch is written as soon as it is validated (pipeline `_check_and_write`): nothing is found late
+    streams: ClassVar[bool] = True
 
     def start(self, ctx: Context) -> None:
         self.places = PlaceResolver()
         self.categories: dict[str, int] = {}
+        self._category_cells: dict[Any, tuple[tuple[int, ...], list[str]]] = {}
         names: list[str] = []
         for pk, name, short_names in TargetCategory.objects.filter(is_active=True).values_list(
             "id", "name", "short_names"
@@ -252,15 +260,9 @@ class HouseholdsImporter:
         column = self.spec.column
         check_place(row, ctx, self.spec, self.places, self.prefix)
 
-        ids: list[int] = []
+        ids: tuple[int, ...] = ()
         if v.get("categories") is not None:
-            unknown = []
-            for part in values.split_multi(v["categories"]):
-                pk = self.categories.get(_category_key(part))
-                if pk is None:
-                    unknown.append(part)
-                elif pk not in ids:
-                    ids.append(pk)
+            ids, unknown = self._categories(v["categories"])
             if unknown:
                 row.fail(
                     column("categories"),
@@ -275,11 +277,30 @@ class HouseholdsImporter:
         if v.get("graded_on") is not None and _raw_blank(row, "grade"):
             row.fail(column("grade"), _("填写了鉴定日期时必须填写安全等级"), "")
 
+    def _categories(self, cell: Any) -> tuple[tuple[int, ...], list[str]]:
+        """The category ids of a cell and its unknown parts, once per distinct cell (a few dozen in a file)."""
+        memo_key = (cell.__class__, cell)
+        found = self._category_cells.get(memo_key)
+        if found is None:
+            ids: list[int] = []
+            unknown = []
+            for part in values.split_multi(cell):
+                pk = self.categories.get(_category_key(part))
+                if pk is None:
+                    unknown.append(part)
+                elif pk not in ids:
+                    ids.append(pk)
+            found = (tuple(ids), unknown)
+            if len(self._category_cells) < 10_000:
+                self._category_cells[memo_key] = found
+        return found
+
     def _create(self, row: Row) -> None:
         v = row.values
         number = v["id_number"]
-        household = {f: v[f] if v.get(f) is not None else HOUSEHOLD_DEFAULTS.get(f) for f in HOUSEHOLD_FIELDS}
-        house = {f: v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS}
+        # tuples in field order, not dicts: cheaper to build, spool and unpack for a million rows
+        household = tuple(v[f] if v.get(f) is not None else HOUSEHOLD_DEFAULTS.get(f) for f in HOUSEHOLD_FIELDS)
+        house = tuple(v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS)
         grade = (v["grade"], v["graded_on"]) if v.get("grade") else None
         row.outcome = CREATED
         row.payload = (
@@ -303,8 +324,10 @@ class HouseholdsImporter:
         v = row.values
         household = {f: v[f] for f in HOUSEHOLD_FIELDS if v.get(f) is not None and v[f] != current[f]}
         moved_to = v["village_code"] if v["village_code"] != current["division_id"] else None
+        new_house = None
         if house is None:  # registered without a house: the file's house becomes its first
-            house_changes = {f: v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS}
+            new_house = tuple(v[f] if v.get(f) is not None else HOUSE_DEFAULTS.get(f) for f in HOUSE_FIELDS)
+            house_changes = {}
         else:
             house_changes = {f: v[f] for f in HOUSE_FIELDS if v.get(f) is not None and v[f] != house[f]}
         grade = None
@@ -315,7 +338,7 @@ class HouseholdsImporter:
                 if house is not None and (house["graded_on"] is None or mark[1] >= house["graded_on"]):
                     house_changes |= {"grade": mark[0], "graded_on": mark[1]}
         categories = [pk for pk in v["category_ids"] if pk not in active]
-        if not (household or moved_to or house_changes or grade or categories):
+        if not (household or moved_to or new_house or house_changes or grade or categories):
             row.outcome = UNCHANGED
             return
         row.outcome = UPDATED
@@ -326,7 +349,7 @@ class HouseholdsImporter:
             bool(moved_to),
             household,
             house["id"] if house else None,
-            house_changes,
+            new_house or house_changes,
             grade,
             categories,
         )
@@ -347,6 +370,7 @@ class HouseholdsImporter:
         recorder = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
         touched: set[int] = set()
         totals = {"houses_created": 0, "grade_records": 0, "categories_added": 0, "moved": 0}
+        analyze_at = ANALYZE_AFTER
         with bulk.bulk_session():
             for items in batches:
                 news = [payload for _n, outcome, payload in items if outcome == CREATED]
@@ -358,11 +382,21 @@ class HouseholdsImporter:
                 touched |= writer.touched
                 for key in totals:
                     totals[key] += writer.totals[key]
+                if len(touched) >= analyze_at:
+                    # The next batches are validated against the tables this run is growing (the pipeline streams
+                    # households): their `id_hash IN (…)` lookups need the planner to know the size, see below.
+                    bulk.analyze(ANALYZED)
+                    analyze_at *= 10
         if len(touched) >= ANALYZE_AFTER:
             # Statistics of a registry ten times smaller made SQLite scan the whole household table for every
             # batch's `id_hash IN (…)` (re-importing 1,000,000 rows: 391 s); the planner must know the new size.
-            bulk.analyze([Household, House, GradeRecord, HouseholdCategory])
-        alerts_refresh_on_commit(household_ids=touched)  # P7: categories and grades put households on the list
+            bulk.analyze(ANALYZED)
+        if len(touched) > INCREMENTAL_MAX:
+            # P7: a city-wide import would refresh every alert of the city after its commit (30–90 s at 1,000,000
+            # households, as long as the load itself); the daily `anju alerts refresh` or a background job does it.
+            totals["alerts_deferred"] = len(touched)
+        else:
+            alerts_refresh_on_commit(household_ids=touched)  # P7: categories and grades put households on the list
         return totals
 
 
@@ -382,11 +416,11 @@ class _Batch:
         self.touched: set[int] = set()
         self.totals = {"houses_created": 0, "grade_records": 0, "categories_added": 0, "moved": 0}
 
-    def _house(self, house_id: int, household_id: int, village: str, house: dict[str, Any], grade) -> None:
+    def _house(self, house_id: int, household_id: int, village: str, house: tuple, grade) -> None:
+        """`house`: the HOUSE_FIELDS values in order."""
         extra = self.layouts["house"][1]
         mark = grade or (Grade.UNRATED.value, None)
-        values_ = [house[f] for f in HOUSE_FIELDS]
-        self.houses.append((house_id, household_id, village, *values_, *mark, "", False, self.now, self.now, *extra))
+        self.houses.append((house_id, household_id, village, *house, *mark, "", False, self.now, self.now, *extra))
         self.totals["houses_created"] += 1
 
     def _grade(self, house_id: int, village: str, grade: tuple[str, dt.date]) -> None:
@@ -409,8 +443,7 @@ class _Batch:
         extra = self.layouts["household"][1]
         for offset, (_op, village, household, ids, house, grade, categories) in enumerate(news):
             household_id, house_id = first_household + offset, first_house + offset
-            values_ = [household[f] for f in HOUSEHOLD_FIELDS]
-            self.households.append((household_id, village, *values_, *ids, False, self.now, self.now, *extra))
+            self.households.append((household_id, village, *household, *ids, False, self.now, self.now, *extra))
             self._house(house_id, household_id, village, house, grade)
             if grade:
                 self._grade(house_id, village, grade)
@@ -470,8 +503,21 @@ def head_key(row: Row) -> str | None:
     number = row.values.get("id_number")
     if number is None:
         return None
-    row.values["id_hash"] = idnumber.keyed_hash(number)
+    row.values["id_hash"] = _keyed_hash(number)
     return row.values["id_hash"]
+
+
+def _keyed_hash(number: str) -> str:
+    """`idnumber.keyed_hash` of a number `parse_id_number` already normalised: the same HMAC without normalising
+    again or decoding the key per row (a million rows)."""
+    mac = _hmac_for(settings.ANJU_ID_HASH_KEY).copy()
+    mac.update(number.encode())
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _hmac_for(key_hex: str) -> hmac.HMAC:
+    return hmac.new(bytes.fromhex(key_hex), digestmod=hashlib.sha256)
 
 
 def check_place(row: Row, ctx: Context, spec: Any, places: Any, prefix: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import signal
 import subprocess
@@ -20,8 +21,10 @@ from python_calamine import CalamineWorkbook
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.core import idnumber
+from anju.exchange.importers import households as households_importer
 from anju.exchange.models import ImportMode, ImportRun, RunStatus
 from anju.exchange.pipeline import run_import
+from anju.policy.models import Alert
 from anju.registry.models import GradeRecord, House, Household, HouseholdCategory
 from anju.testing import factories
 
@@ -323,3 +326,28 @@ def test_killed_import_leaves_the_database_as_before(tmp_path, subprocess_env):
     done = _anju(env, "shell", "-c", check)
     # nothing of the killed run: the first import's rows and event only; the killed run never finished
     assert done.stdout.splitlines()[-1].split() == ["3", "3", "1", "running"]
+
+
+def test_a_small_import_refreshes_the_alerts_of_its_households(tmp_path, village, django_capture_on_commit_callbacks):
+    """P7: a 低保户 is on the monitoring list as soon as the import commits."""
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(kind="households", path=write_csv(tmp_path / "h.csv", [row(1, 重点对象类型="低保户")]), actor=None)
+    assert Alert.objects.filter(rule_id="P7.monitoring", household__head_name="张1").exists()
+
+
+def test_a_city_wide_import_leaves_the_alerts_to_the_scheduled_refresh(
+    tmp_path, village, monkeypatch, django_capture_on_commit_callbacks
+):
+    """P7: more than INCREMENTAL_MAX households would mean a city-wide refresh inside the import (as long as the
+    load itself at 1,000,000 rows): the command says the daily `anju alerts refresh` updates them."""
+    monkeypatch.setattr(households_importer, "INCREMENTAL_MAX", 2)
+    path = write_csv(tmp_path / "h.csv", [row(n, 重点对象类型="低保户") for n in range(1, 4)])
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import", "households", str(path), stdout=out)
+    assert Household.objects.count() == 3 and not Alert.objects.exists()
+    assert "本次导入涉及 3 户" in out.getvalue() and "anju alerts refresh" in out.getvalue()
+    event = Event.objects.get(action=Action.HOUSEHOLDS_IMPORTED)
+    assert event.extra["alerts_deferred"] == 3
+    call_command("alerts", "refresh", stdout=io.StringIO())
+    assert Alert.objects.filter(rule_id="P7.monitoring").count() == 3

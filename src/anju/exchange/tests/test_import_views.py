@@ -251,3 +251,17 @@ def test_a_run_left_running_before_a_restart_shows_as_interrupted(client, county
     html = client.get(reverse("exchange:import_detail", args=[run.pk])).content.decode()
     assert 'data-status="interrupted"' in html and "导入已中断" in html and "hx-trigger" not in html
     assert "中断" in client.get(reverse("exchange:import_list")).content.decode()
+
+
+def test_a_city_wide_web_import_refreshes_the_alerts_in_a_job_of_its_own(client, county, village, monkeypatch):
+    """P7: the import does not refresh every alert inside its run; its job queues the full refresh after it."""
+    from anju.exchange.importers import households as households_importer
+
+    monkeypatch.setattr(households_importer, "INCREMENTAL_MAX", 1)
+    upload(client, households_xlsx([good_row(1), good_row(2)], title=None), name="clean.xlsx")
+    assert not Event.objects.filter(action=Action.ALERTS_REFRESHED).exists()
+    client.post(
+        reverse("exchange:import_confirm", args=[ImportRun.objects.get().pk]), {"mode": ImportMode.ALL_OR_NOTHING}
+    )
+    assert Household.objects.count() == 2
+    assert Event.objects.filter(action=Action.ALERTS_REFRESHED).count() == 1

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from anju.core import idnumber
 from anju.core.errors import DomainError
 from anju.exchange.models import ImportMode, ImportRun, RunStatus
-from anju.exchange.pipeline import BATCH, run_import
+from anju.exchange.pipeline import BATCH, LIVE_PROGRESS, run_import
 from anju.registry.models import Household
 from anju.testing import factories
 
@@ -32,13 +33,16 @@ def households_file(path: Path, count: int, bad: set[int] = frozenset()) -> Path
     return path
 
 
-def test_progress_in_both_passes_and_the_run_history(tmp_path):
+def test_progress_of_each_batch_and_the_run_history(tmp_path):
+    """Households stream: each batch is checked and written in one step ("write"); a dry run only checks."""
     path = households_file(tmp_path / "h.csv", BATCH + 10)
     calls: list[tuple[str, int]] = []
+    run_import(kind="households", path=path, actor=None, dry_run=True, progress=lambda *call: calls.append(call))
+    assert calls == [("check", BATCH), ("check", 10)]
+    calls.clear()
     result = run_import(kind="households", path=path, actor=None, progress=lambda phase, n: calls.append((phase, n)))
-    assert [n for phase, n in calls if phase == "check"] == [BATCH, 10]
-    assert sum(n for phase, n in calls if phase == "write") == BATCH + 10
-    run = ImportRun.objects.get()
+    assert calls == [("write", BATCH), ("write", 10)]
+    run = ImportRun.objects.filter(dry_run=False).get()
     assert (run.status, run.progress_done, run.created, run.file_name) == ("done", BATCH + 10, BATCH + 10, "h.csv")
     assert result.written and Household.objects.count() == BATCH + 10
 
@@ -86,3 +90,50 @@ def test_roles_checked_before_reading(tmp_path):
 def test_unknown_kind(tmp_path):
     with pytest.raises(DomainError, match="未知的导入类型"):
         run_import(kind="nope", path=tmp_path / "x.csv", actor=None)
+
+
+def test_a_streamed_run_refused_after_its_first_batch_was_written_leaves_nothing(tmp_path):
+    """Households stream each batch into the run's transaction; an error in the second batch (all-or-nothing)
+    rolls back the first batch too, and every bad row is still reported."""
+    path = households_file(tmp_path / "h.csv", BATCH + 10, bad={5, BATCH + 5})
+    result = run_import(kind="households", path=path, actor=None)
+    assert result.refused and [e.row for e in result.errors] == [7, BATCH + 7]
+    assert Household.objects.count() == 0
+    run = ImportRun.objects.get()
+    assert (run.status, run.created, run.invalid, run.progress_done) == ("refused", BATCH + 8, 2, BATCH + 10)
+
+
+def test_a_streamed_run_skipping_bad_rows_writes_every_other_batch_row(tmp_path):
+    path = households_file(tmp_path / "h.csv", BATCH + 10, bad={5, BATCH + 5})
+    result = run_import(kind="households", path=path, actor=None, mode=ImportMode.SKIP_INVALID)
+    assert result.written and result.error_count == 2
+    assert Household.objects.count() == BATCH + 8
+    assert not Household.objects.filter(head_name__in=["户5", f"户{BATCH + 5}"]).exists()
+
+
+def test_a_repeated_cell_is_parsed_once_but_reported_on_every_row(tmp_path):
+    """Cells are memoised per column: the same bad value gives the same error on each of its rows."""
+    path = households_file(tmp_path / "h.csv", 6, bad={1, 2, 4})
+    result = run_import(kind="households", path=path, actor=None, dry_run=True)
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (3, "家庭人口", "0"),
+        (4, "家庭人口", "0"),
+        (6, "家庭人口", "0"),
+    ]
+    assert len({e.message for e in result.errors}) == 1
+
+
+def test_the_web_progress_of_a_writing_run_comes_from_its_process(client, tmp_path):
+    """A streamed run's progress is inside its transaction: the page reads the count the run keeps in memory."""
+    user = factories.user("xian", factories.YUYANG, "county_manager")
+    client.force_login(user)
+    client.get(reverse("exchange:import_list"))  # the web process is up before the run starts (else: interrupted)
+    run = ImportRun.objects.create(
+        kind="households", file_name="h.csv", division_id=user.division_id, status=RunStatus.RUNNING, started_by=user
+    )
+    LIVE_PROGRESS[run.pk] = 6000
+    try:
+        html = client.get(reverse("exchange:import_progress", args=[run.pk])).content.decode()
+    finally:
+        LIVE_PROGRESS.pop(run.pk)
+    assert "已检查 6000 行" in html

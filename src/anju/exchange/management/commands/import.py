@@ -116,5 +116,12 @@ class Command(AnjuCommand):
         else:
             verb = _("导入完成")
         self.stdout.write(self.style.SUCCESS(f"{verb}：{counts}"))
+        if result.details.get("alerts_deferred"):
+            self.stdout.write(
+                _(
+                    "本次导入涉及 {count} 户，预警（P7 等）不在导入后立即重算，将在每日定时运行的 anju alerts refresh "
+                    "时更新；需要立即更新请运行 anju alerts refresh"
+                ).format(count=result.details["alerts_deferred"])
+            )
         if run.kind == "problems" and result.written and run.message:
             self.stdout.write(run.message)
