@@ -35,6 +35,15 @@ def test_compare_and_apply(tmp_path, settings):
     assert RegistrationTask.objects.count() == 1
 
 
+def test_without_report(tmp_path):
+    """-o is optional: the findings are stored for the web page and --apply either way."""
+    case = build_case()
+    out = run(str(write_list(tmp_path / "list.xlsx", case.rows)), "--source", "民政", "--as", "county")
+    assert "名单 11 行" in out and "比对结果已写入" not in out
+    comparison = Comparison.objects.get()
+    assert comparison.items.count() == 10 and not comparison.report_file
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

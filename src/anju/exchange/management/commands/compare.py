@@ -1,6 +1,7 @@
-"""`anju compare FILE --source 民政|乡村振兴|其他 [--division CODE] -o REPORT.xlsx [--as USER] [--apply SET …]`
+"""`anju compare FILE --source 民政|乡村振兴|其他 [--division CODE] [-o REPORT.xlsx] [--as USER] [--apply SET …]`
 
-Compares a department's list with the registry (P6), stores the findings and writes the report workbook;
+Compares a department's list with the registry (P6), stores the findings and writes the report workbook (-o; the
+findings stay in the database for the web page and --apply either way);
 `--apply` then applies the chosen result sets at once (categories: add the missing categories; ended: end the
 categories no longer listed; tasks: registration tasks for people not in the registry; all: the three).
 """
@@ -37,7 +38,7 @@ class Command(AnjuCommand):
         parser.add_argument("file", metavar="FILE", help=_("部门名单（.xlsx、.xls 或 .csv）"))
         parser.add_argument("--source", required=True, metavar="部门", help=_("来源部门：民政、乡村振兴或其他"))
         parser.add_argument("--division", metavar="CODE", help=_("比对范围的区划代码（默认：--as 用户的辖区）"))
-        parser.add_argument("-o", "--output", required=True, metavar="REPORT.xlsx", help=_("比对结果文件"))
+        parser.add_argument("-o", "--output", metavar="REPORT.xlsx", help=_("比对结果文件（可选）"))
         parser.add_argument(
             "--apply",
             action="append",
@@ -52,9 +53,9 @@ class Command(AnjuCommand):
         if not path.is_file():
             raise CommandError(_("文件不存在：{path}").format(path=path))
         output = options["output"]
-        if not output.lower().endswith(".xlsx"):
+        if output and not output.lower().endswith(".xlsx"):
             raise CommandError(_("输出文件应以 .xlsx 结尾"))
-        if not Path(output).resolve().parent.is_dir():
+        if output and not Path(output).resolve().parent.is_dir():
             raise CommandError(_("输出目录不存在：{path}").format(path=Path(output).parent))
         results = list(dict.fromkeys(r for name in options["apply"] for r in APPLY[name]))
         quiet = options["verbosity"] == 0
@@ -90,4 +91,5 @@ class Command(AnjuCommand):
         for result, counts in applied.items():
             done = "，".join(f"{names[key]} {value}" for key, value in counts.items())
             self.stdout.write(_("已处理「{set}」：{done}").format(set=labels[result], done=done))
-        self.stdout.write(self.style.SUCCESS(_("比对结果已写入 {output}").format(output=output)))
+        if output:
+            self.stdout.write(self.style.SUCCESS(_("比对结果已写入 {output}").format(output=output)))
