@@ -80,6 +80,20 @@ class ChainPageTests(ChainScope):
         sibling = self.client.get(reverse("responsibility:chain", kwargs={"pk": factories.YUYANG_TOWN_2}))
         self.assertEqual(sibling.status_code, 404)
 
+    def test_city_and_county_pages_list_the_level_below_p18(self) -> None:
+        """policy: P18 — 市包县 on the city's page (the admin names), 县包镇 on the county's (the manager names)."""
+        for key, code, child, may in (
+            ("admin", "610800000000", factories.YUYANG, True),
+            ("supervisor", "610800000000", factories.SHENMU, False),
+            ("county", factories.YUYANG, factories.YUYANG_TOWN, True),
+        ):
+            with self.subTest(user=key):
+                self.as_user(key)
+                response = self.client.get(reverse("responsibility:chain", kwargs={"pk": code}))
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(child, {row.target.code for row in response.context["rows"]})
+                self.assertEqual(response.context["may_assign_children"], may)
+
     def test_person_page_status_and_content(self) -> None:
         for key in self.user_keys():
             self.as_user(key)
