@@ -46,7 +46,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | REGISTRY_WRITE
         | FIELD_WORK
         | {
-            "registry.view_id", "divisions.import", "audit.view", "accounts.manage", "accounts.train",
+            "registry.view_id", "divisions.import", "audit.view", "accounts.manage",
             "inspections.manage", "inspections.assign", "inspections.appraise", "inspections.review",
             "policy.refresh", "cases.configure", "exchange.compare", "exchange.apply", "exchange.task",
             "responsibility.assign", "supervision.inspect", "cards.configure",
@@ -63,7 +63,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | REGISTRY_WRITE
         | FIELD_WORK
         | {
-            "registry.view_id", "divisions.import", "audit.view", "accounts.train",
+            "registry.view_id", "divisions.import", "audit.view",
             "inspections.manage", "inspections.assign", "inspections.review", "cases.sign",
             "exchange.compare", "exchange.apply", "exchange.task", "responsibility.assign",
         }

@@ -37,6 +37,7 @@ from . import cases as demo_cases
 from . import inspections as demo_inspections
 from . import vocab
 from .generator import DemoGenerator, HouseholdSpec, VillageRef, village_names
+from .responsibility import demo_chain_ensure
 
 CITY = "610800000000"
 YUYANG = "610802000000"
@@ -549,6 +550,7 @@ def demo_loop(report: DemoReport, *, seed: int, users: list[User]) -> None:
     report.signers_created = {user.pk for user in ledger.signers_created}
     report.cases, report.cases_late, report.cases_due_soon = ledger.states, ledger.late, ledger.due_soon
     report.cases_digest = hashlib.sha256("\n".join(ledger.digest_lines).encode()).hexdigest()
+    demo_chain_ensure()  # P18: the demo users answer for their divisions before the alerts name them
     alerts_refresh()
     rows = Alert.objects.filter(status=AlertStatus.OPEN).values("rule_id").annotate(n=Count("id"))
     counts: dict[str, int] = {}

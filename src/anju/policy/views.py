@@ -31,6 +31,15 @@ OBJECT_PAGES = {
     "inspections.appraisalrequest": "inspections:request_detail",
     "cases.case": "cases:case_detail",
     "divisions.division": "responsibility:chain",  # P18.unassigned: the chain page where the person is named
+    "disasters.damagereport": "disasters:report_detail",
+    "idle.idlehouse": "idle:idlehouse_detail",
+    "returns.tracking": "returns:tracking_detail",
+    "complaints.complaint": "complaints:complaint_detail",
+    "complaints.opinionincident": "complaints:incident_detail",
+    "supervision.planround": "supervision:round_detail",
+    "supervision.finding": "supervision:finding_detail",
+    "accounts.user": "responsibility:person_detail",  # P17 untrained staff, P13 staff without a card: their page
+    "cases.craftsman": "cases:craftsman_training",  # P17 untrained craftsman: his trainings
 }
 
 

@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from anju.accounts.permissions import require_action
+from anju.accounts.permissions import has_action, require_action
+from anju.complaints.selectors import dashboard_counts
 from anju.divisions.selectors import division_get, division_path
 from anju.registry.models import Grade
 from anju.registry.selectors import registry_summary
@@ -37,5 +38,9 @@ def home(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "path": path,
             "chart": chart,
             "grades": Grade.choices,
+            # P14, P15 at a glance, for the user's own scope (not for a drilled-down division)
+            "complaint_counts": dashboard_counts(request.user)
+            if division.code == request.user.division_id and has_action(request.user, "complaints.view")
+            else None,
         },
     )

@@ -133,7 +133,7 @@ def case_open(
                 id=existing.pk, state=existing.get_state_display()
             )
             raise ConflictError(message, errors={"house": message})
-    responsible_id, responsible_name = _responsible(household.division_id)
+    responsible_id, responsible_name = _responsible(household.division_id, household.pk)
     case = Case.objects.create(
         division_id=household.division_id,
         household=household,
@@ -279,7 +279,7 @@ def case_on_appraisal(*, actor: Any, appraisal: Appraisal) -> Case | None:
     household = house.household
     request = appraisal.request
     categories = _categories(household)
-    responsible_id, responsible_name = _responsible(house.division_id)
+    responsible_id, responsible_name = _responsible(house.division_id, house.household_id)
     case = Case(
         division_id=house.division_id,
         household=household,
