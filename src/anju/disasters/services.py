@@ -328,21 +328,17 @@ def _store_photo(*, actor: Any, report: DamageReport, file: Any) -> DamagePhoto:
 
 def _open_request(*, actor: Any, report: DamageReport) -> AppraisalRequest:
     """P23: the damaged house goes to the county's appraisal queue (source 灾后上报, so a C/D appraisal opens a
-    ledger case with source 灾害); a request already open for the house is joined, not doubled. The authority is
-    `disasters.report`, held by the caller, as the ledger holds it for `request_open_for_case`."""
-    existing = appraisals._open_request_for(report.house)
-    if existing is not None:
-        return existing
+    ledger case with source 灾害); a request already open for the house is joined. The authority is
+    `disasters.report`, held by the caller."""
     description = _("{event}受灾，房屋{level}受损").format(event=report.event.name, level=report.get_level_display())
     if report.description:
         description = f"{description}：{report.description}"
-    return appraisals._open(
+    return appraisals.request_open_or_join(
         actor=actor,
         house=report.house,
         description=description[:1000],
         reported_on=report.reported_on,
         source=RequestSource.DISASTER,
-        check=None,
     )
 
 

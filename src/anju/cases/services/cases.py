@@ -199,14 +199,14 @@ def case_request_appraisal(
 ) -> Case:
     """P1, P8: the county has the house appraised (逐户鉴定). Opens an appraisal request for the case's house,
     or joins the one already open."""
-    from anju.inspections.services.appraisals import request_open_for_case
+    from anju.inspections.services.appraisals import request_open_or_join
 
     require(actor, "cases.open", case.division_id)
     case = lock(case, expected_version)
     require_state(case, [CaseState.REGISTERED], _("申请鉴定"))
     if case.house_id is None:
         raise invalid({"house": _("请先登记该户的房屋，再申请鉴定")}, _("台账未关联房屋，不能申请鉴定"))
-    request = request_open_for_case(
+    request = request_open_or_join(
         actor=actor, house=case.house, description=text(description, 1000) or case.description
     )
     case.appraisal_request, case.state = request, CaseState.AWAITING_APPRAISAL

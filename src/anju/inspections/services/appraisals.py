@@ -186,9 +186,17 @@ def request_open_from_check(*, actor: Any, check: CheckRecord, house: House, des
 
 
 @transaction.atomic
-def request_open_for_case(*, actor: Any, house: House, description: str) -> AppraisalRequest:
-    """P1, P8: a ledger case has its house appraised (逐户鉴定). The case service holds the authority
-    (`cases.open`); a request already open for the house is joined, not doubled."""
+def request_open_or_join(
+    *,
+    actor: Any,
+    house: House,
+    description: str,
+    reported_on: dt.date | None = None,
+    source: str = RequestSource.REPORT,
+) -> AppraisalRequest:
+    """P1, P8, P23: a ledger case (逐户鉴定) or a damage report has its house appraised. The caller's service
+    holds the authority (`cases.open`, `disasters.report`); a request already open for the house is joined, not
+    doubled."""
     House.objects.select_for_update().filter(pk=house.pk).first()
     existing = _open_request_for(house)
     if existing is not None:
@@ -197,8 +205,8 @@ def request_open_for_case(*, actor: Any, house: House, description: str) -> Appr
         actor=actor,
         house=house,
         description=description,
-        reported_on=dt.date.today(),
-        source=RequestSource.REPORT,
+        reported_on=reported_on or dt.date.today(),
+        source=source,
         check=None,
     )
 
