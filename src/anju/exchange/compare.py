@@ -327,7 +327,8 @@ def _valid_plain_ids(ids: pl.Series) -> pl.Series:
     """GB 11643 on plain IDs with polars: known address code, birth date 1880–today, check character (as validate)."""
     id_ = pl.col("id")
     born = id_.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    total = pl.sum_horizontal(id_.str.slice(i, 1).cast(pl.Int32) * weight for i, weight in enumerate(idnumber.WEIGHTS))
+    first17 = id_.str.slice(0, 17).cast(pl.UInt64)  # the digits by arithmetic: one parse instead of 17 slices
+    total = sum((first17 // 10 ** (16 - i) % 10) * weight for i, weight in enumerate(idnumber.WEIGHTS))
     check = (total % 11).replace_strict(list(range(11)), list(idnumber.CHECK_CHARS), return_dtype=pl.String)
     valid = (
         id_.str.slice(0, 6).is_in(list(idnumber.known_address_codes()))
@@ -336,7 +337,11 @@ def _valid_plain_ids(ids: pl.Series) -> pl.Series:
         & (born <= dt.date.today())
         & (id_.str.slice(17, 1) == check)
     )
-    return ids.to_frame("id").select(valid.fill_null(False).alias("valid"))["valid"]
+    parts = [  # FETCH rows at a time: bounded memory for the intermediate columns
+        ids.slice(start, FETCH).to_frame("id").select(valid.fill_null(False).alias("valid"))["valid"]
+        for start in range(0, len(ids), FETCH)
+    ]
+    return pl.concat(parts) if parts else pl.Series("valid", [], dtype=pl.Boolean)
 
 
 def keyed_hashes(numbers: list[str]) -> list[str]:
@@ -373,8 +378,9 @@ def _hashes(numbers: pl.Series) -> pl.Series:
 
 # -- reading the registry as frames -----------------------------------------------------------------------------
 def _frame(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    """A query's rows as a frame, FETCH rows at a time (COPY TO costs a Python round per row in psycopg)."""
-    with connection.cursor() as cursor:
+    """A query's rows as a frame, FETCH rows at a time from a server-side cursor on PostgreSQL (a client cursor
+    would hold the whole result in libpq's memory; COPY TO costs a Python round per row in psycopg)."""
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         frames = []
         while rows := cursor.fetchmany(FETCH):
@@ -382,33 +388,41 @@ def _frame(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
         return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
-def _registry(prefix: str) -> pl.DataFrame:
+def _within(prefix: str | None, column: str) -> tuple[str, list[str]]:
+    """The scope as SQL (a range on the division code); none when the scope holds every row (prefix None): a
+    range over the whole table makes SQLite walk the index and fetch each row, three times slower than a scan."""
+    if prefix is None:
+        return "1 = 1", []
+    return f"{column} BETWEEN %s AND %s", list(code_range(prefix))
+
+
+def _registry(prefix: str | None) -> pl.DataFrame:
     """The households in scope: keyed hash, pk, head name, village and the rank of the worst house (null: none)."""
     household, house = Household._meta.db_table, House._meta.db_table
     rank = " ".join(f"WHEN '{grade}' THEN {rank}" for grade, rank in _GRADE_RANK.items())
+    houses, house_params = _within(prefix, "division_code")
+    households, household_params = _within(prefix, "h.division_code")
     sql = (
         f"SELECT h.id_hash, h.id, h.head_name, h.division_code, w.rank FROM {household} h LEFT JOIN "
         f"(SELECT household_id, MIN(CASE grade {rank} ELSE {_UNKNOWN_RANK} END) AS rank FROM {house} "
-        f"WHERE division_code BETWEEN %s AND %s GROUP BY household_id) w ON w.household_id = h.id "
-        f"WHERE h.division_code BETWEEN %s AND %s"
+        f"WHERE {houses} GROUP BY household_id) w ON w.household_id = h.id WHERE {households}"
     )
-    low, high = code_range(prefix)
     schema = {"id_hash": pl.String, "pk": pl.Int64, "head_name": pl.String, "home": pl.String, "rank": pl.Int32}
-    return _frame(sql, [low, high, low, high], schema).with_columns(pl.col("head_name").fill_null(""))
+    return _frame(sql, house_params + household_params, schema).with_columns(pl.col("head_name").fill_null(""))
 
 
-def _active(prefix: str, categories: set[int]) -> pl.DataFrame:
+def _active(prefix: str | None, categories: set[int]) -> pl.DataFrame:
     """The registry's active memberships of the given categories in scope: (pk, category)."""
     schema = {"pk": pl.Int64, "category": pl.Int64}
     if not categories:
         return pl.DataFrame(schema=schema)
-    low, high = code_range(prefix)
+    within, params = _within(prefix, "division_code")
     marks = ", ".join(["%s"] * len(categories))
     sql = (
         f"SELECT household_id, category_id FROM {HouseholdCategory._meta.db_table} WHERE ended_on IS NULL "
-        f"AND division_code BETWEEN %s AND %s AND category_id IN ({marks})"
+        f"AND {within} AND category_id IN ({marks})"
     )
-    return _frame(sql, [low, high, *sorted(categories)], schema)
+    return _frame(sql, [*params, *sorted(categories)], schema)
 
 
 # -- the comparison --------------------------------------------------------------------------------------------
@@ -426,6 +440,38 @@ _ITEM_FIELDS = [
     "certified_on",
     "detail",
 ]
+
+
+def _item_exprs(
+    *,
+    household: str | pl.Expr,
+    division: str | pl.Expr,
+    id_cipher: str | pl.Expr = "",
+    category_code: str | pl.Expr = "",
+    certified_on: str | pl.Expr | None = None,
+    detail: str | pl.Expr = "",
+) -> list[pl.Expr]:
+    """The columns of findings about list rows (row, name, masked ID, keyed hash from the row), in _ITEM_FIELDS
+    order; a str names a column, except the empty string (a blank value)."""
+
+    def column(value: str | pl.Expr | None, dtype: Any = pl.String) -> pl.Expr:
+        if isinstance(value, pl.Expr):
+            return value
+        return pl.col(value) if value else pl.lit(None if value is None else "", dtype=dtype)
+
+    masked = pl.col("id").str.slice(0, 6) + pl.lit("*" * 8) + pl.col("id").str.slice(14)  # idnumber.mask
+    return [
+        column(household, pl.Int64).alias("household"),
+        column(division).alias("division"),
+        pl.col("row"),
+        pl.col("name"),
+        masked.alias("id_masked"),
+        pl.col("id_hash"),
+        column(id_cipher).alias("id_cipher"),
+        column(category_code).alias("category_code"),
+        column(certified_on, pl.Date).alias("certified_on"),
+        column(detail).alias("detail"),
+    ]
 
 
 class _Run:
@@ -470,6 +516,12 @@ class _Run:
             )
         )
 
+    def add_frame(self, result: str, items: pl.DataFrame) -> None:
+        """Findings from a frame whose columns are in _ITEM_FIELDS order after comparison and result."""
+        self.counts[result] += items.height
+        head, tail = (self.comparison.pk, result), self.extra
+        self.pending.extend((*head, *values, *tail) for values in items.iter_rows())
+
     def flush(self) -> None:
         """Write the findings of a stage (each set comes from one stage, in row order: their ids keep that order)."""
         with bulk.bulk_session():
@@ -500,12 +552,13 @@ class _Run:
         bad_raws = _pick(cells.get("id_number", blank), bad["idx"].to_list())
         del cells, frame  # the raw cells and the unsplit rows: memory for the registry
         valid = valid.with_columns(id_hash=_hashes(valid["id"]))
-        registry = _registry(self.prefix)
+        whole = not self._outside()
+        registry = _registry(None if whole else self.prefix)
         typo_pairs = self._bad_ids(bad, bad_raws, registry)
         matched = valid.join(registry, on="id_hash", how="inner", maintain_order="left")
         missing = valid.join(registry, on="id_hash", how="anti", maintain_order="left")
         del valid, registry
-        active = _active(self.prefix, self.listed_categories)
+        active = _active(None if whole else self.prefix, self.listed_categories)
         listed = self._matched(matched, typo_pairs, active)
         self.flush()
         self._house(matched)
@@ -730,12 +783,11 @@ class _Run:
         unsafe = matched.unique("pk", keep="first", maintain_order=True).filter(
             pl.col("rank").is_null() | (pl.col("rank") <= _GRADE_RANK[Grade.UNRATED])
         )
-        labels = {rank: str(Grade(grade).label) for grade, rank in _GRADE_RANK.items()} | {None: str(_("尚未登记房屋"))}
-        for row, name, id_number, id_hash, pk, home, rank in unsafe.select(
-            "row", "name", "id", "id_hash", "pk", "home", "rank"
-        ).iter_rows():
-            common = {"row": row, "name": name, "id_masked": idnumber.mask(id_number), "id_hash": id_hash}
-            self.add(ComparisonSet.HOUSE_UNSAFE, pk, home, detail=labels[rank], **common)
+        ranks = {rank: str(Grade(grade).label) for grade, rank in _GRADE_RANK.items()}
+        detail = pl.col("rank").replace_strict(ranks, default=None, return_dtype=pl.String).fill_null(_("尚未登记房屋"))
+        self.add_frame(
+            ComparisonSet.HOUSE_UNSAFE, unsafe.select(*_item_exprs(household="pk", division="home", detail=detail))
+        )
 
     def _not_in_registry(self, missing: pl.DataFrame) -> None:
         """One finding per (person, category) in row order; a person registered outside the scope gets a note."""
@@ -757,29 +809,34 @@ class _Run:
             .explode("category", "order")
             .with_columns(first=pl.struct("id_hash", "category").is_first_distinct())
         )
-        elsewhere = self._registered_elsewhere(rows.filter("first")["id_hash"].unique().to_list())
-        note = _("已在本次比对范围以外登记，请核实户籍所在地")
-        ciphers: dict[int, str] = {}
-        for idx, row, name, id_number, id_hash, village, certified_on, category, order, first in rows.iter_rows():
-            masked = idnumber.mask(id_number)
-            if not first:
-                self.issue(row, 4, "id_number", masked, _("与前面的行重复"), True, order)
-                continue
-            if idx not in ciphers:
-                ciphers[idx] = idnumber.encrypt(id_number)
-            self.add(
-                ComparisonSet.NOT_IN_REGISTRY,
-                None,
-                village or self.scope.code,
-                row=row,
-                name=name,
-                id_masked=masked,
-                id_hash=id_hash,
-                id_cipher=ciphers[idx],
-                category_code=self.by_pk[category].code if category else "",
-                certified_on=certified_on,
-                detail=note if id_hash in elsewhere else "",
+        for row, id_number, order in rows.filter(~pl.col("first")).select("row", "id", "order").iter_rows():
+            self.issue(row, 4, "id_number", idnumber.mask(id_number), _("与前面的行重复"), True, order)
+        rows = rows.filter("first")
+        elsewhere = self._registered_elsewhere(rows["id_hash"].unique().to_list())
+        people = rows.unique("idx", keep="first", maintain_order=True).select("idx", "id")
+        ciphers = people.select(
+            "idx", id_cipher=pl.Series([idnumber.encrypt(n) for n in people["id"]], dtype=pl.String)
+        )
+        codes = {pk: category.code for pk, category in self.by_pk.items()} | {0: ""}
+        items = rows.join(ciphers, on="idx", how="left", maintain_order="left").select(
+            *_item_exprs(
+                household=pl.lit(None, dtype=pl.Int64),
+                division=pl.col("village").fill_null(self.scope.code),
+                id_cipher="id_cipher",
+                category_code=pl.col("category").replace_strict(codes, return_dtype=pl.String),
+                certified_on="certified_on",
+                detail=pl.when(pl.col("id_hash").is_in(list(elsewhere)))
+                .then(pl.lit(_("已在本次比对范围以外登记，请核实户籍所在地")))
+                .otherwise(pl.lit("")),
             )
+        )
+        self.add_frame(ComparisonSet.NOT_IN_REGISTRY, items)
+
+    def _outside(self) -> bool:
+        """Whether any household, house or membership lies outside the scope (if none, the scope is everything)."""
+        low, high = code_range(self.prefix)
+        outside = Q(division_id__lt=low) | Q(division_id__gt=high)
+        return any(model.objects.filter(outside).exists() for model in (Household, House, HouseholdCategory))
 
     def _registered_elsewhere(self, hashes: list[str]) -> set[str]:
         low, high = code_range(self.prefix)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from anju.core import idnumber
 from anju.core.errors import DomainError
 from anju.exchange.compare import _plain_csv, _texts, _valid_plain_ids, comparison_run, keyed_hashes, list_columns
+from anju.exchange.models import ComparisonSet
 from anju.exchange.reader import open_table
 from anju.exchange.tests.test_compare import HEADER, build_case, write_list
 from anju.exchange.values import clean_text
@@ -129,3 +130,17 @@ def test_texts_is_clean_text_of_every_cell():
     expected = [clean_text(c) for c in cells]
     assert _texts(pl.Series(cells, dtype=pl.String)).to_list() == expected
     assert _texts(cells).to_list() == expected
+
+
+def test_whole_registry_scope(tmp_path):
+    """The system actor compares against every division (the scope range is left out of the SQL): 冯九 of 神木市 is
+    now in the registry, and his second row repeats his first (P6)."""
+    case = build_case()
+    outcome = comparison_run(actor=None, path=write_list(tmp_path / "l.xlsx", case.rows), source="民政")
+    comparison = outcome.comparison
+    assert comparison.division.parent_id is None
+    not_in = comparison.items.filter(result=ComparisonSet.NOT_IN_REGISTRY)
+    assert [(i.name, i.detail) for i in not_in] == [("新人", "")]
+    issues = {(i.row, i.column): i.message for i in outcome.issues}
+    assert issues[(12, "类别")] == "与前面的行重复（同一人同一类别）" and (11, "行政村") not in issues
+    assert not comparison.items.filter(household=case.households["shenmu"]).exists()  # graded A, 低保 as listed
