@@ -38,6 +38,7 @@ from . import inspections as demo_inspections
 from . import vocab
 from .generator import DemoGenerator, HouseholdSpec, VillageRef, village_names
 from .responsibility import demo_chain_ensure
+from .special import demo_special_ensure
 
 CITY = "610800000000"
 YUYANG = "610802000000"
@@ -551,6 +552,8 @@ def demo_loop(report: DemoReport, *, seed: int, users: list[User]) -> None:
     report.cases, report.cases_late, report.cases_due_soon = ledger.states, ledger.late, ledger.due_soon
     report.cases_digest = hashlib.sha256("\n".join(ledger.digest_lines).encode()).hexdigest()
     demo_chain_ensure()  # P18: the demo users answer for their divisions before the alerts name them
+    with alerts_refresh_deferred():  # issue 6: disasters, idle houses, returns, complaints, cards, supervision
+        demo_special_ensure(seed=seed)
     alerts_refresh()
     rows = Alert.objects.filter(status=AlertStatus.OPEN).values("rule_id").annotate(n=Count("id"))
     counts: dict[str, int] = {}
