@@ -146,12 +146,14 @@ class Comparison(Scoped):
 class ComparisonItem(Scoped):
     """One finding of a comparison, kept so that it can be applied (with an audit event) after review."""
 
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="items")
+    # Indexed only through comparison_item_idx (every query starts from the comparison): each index costs a
+    # million-row comparison seconds of writing (docs/BENCHMARKS.md).
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="items", db_index=False)
     result = models.CharField(_("结果"), max_length=30, choices=ComparisonSet.choices)
     row = models.PositiveIntegerField(_("名单行号"), null=True, blank=True)
     name = models.CharField(_("名单姓名"), max_length=64, blank=True)
     id_masked = models.CharField(_("身份证号码"), max_length=18, blank=True)
-    id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    id_hash = models.CharField(max_length=64, blank=True)
     id_cipher = models.CharField(max_length=120, blank=True)
     category_code = models.CharField(_("类别"), max_length=40, blank=True)
     certified_on = models.DateField(_("认定日期"), null=True, blank=True)
@@ -161,7 +163,7 @@ class ComparisonItem(Scoped):
     detail = models.CharField(_("说明"), max_length=500, blank=True)
     applied_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
