@@ -541,8 +541,8 @@ def complaint_open_case(*, actor: Any, complaint: Complaint, description: str = 
     complaint's number (`source_ref`), so if linking failed after the case was opened, trying again links that case
     instead of opening a second one.
     """
-    from anju.cases.models import Case, CaseSource, CaseState
-    from anju.cases.services.cases import case_open
+    from anju.cases.models import CaseSource
+    from anju.cases.services.cases import case_open_for
 
     _require(actor, "complaints.handle", complaint.division_id)
     require_action(actor, "cases.open")
@@ -552,21 +552,14 @@ def complaint_open_case(*, actor: Any, complaint: Complaint, description: str = 
     if complaint.household_id is None:
         raise _invalid({"household": _("请先关联农户，再登记台账")}, _("信访件未关联农户，不能登记台账"))
     ref = _("信访件#{id}").format(id=complaint.pk)
-    case = (
-        Case.objects.filter(source=CaseSource.COMPLAINT, source_ref=ref, household_id=complaint.household_id)
-        .exclude(state=CaseState.CANCELLED)
-        .first()
+    case = case_open_for(
+        actor=actor,
+        household=complaint.household,
+        house=house,
+        source=CaseSource.COMPLAINT,
+        source_ref=ref,
+        description=_text(description, 1000) or complaint.content[:1000],
     )
-    if case is None:
-        case = case_open(
-            actor=actor,
-            household=complaint.household,
-            house=house,
-            source=CaseSource.COMPLAINT,
-            source_ref=ref,
-            description=_text(description, 1000) or complaint.content[:1000],
-            opened_on=dt.date.today(),
-        )
     return _link_case(actor=actor, complaint=complaint, case=case)
 
 

@@ -294,8 +294,8 @@ def tracking_open_case(*, actor: Any, tracking: Tracking, description: str = "",
     (`source_ref`): if linking failed after the case was opened, trying again links that case instead of opening a
     second one.
     """
-    from anju.cases.models import Case, CaseSource, CaseState
-    from anju.cases.services.cases import case_open
+    from anju.cases.models import CaseSource
+    from anju.cases.services.cases import case_open_for
 
     _require(actor, tracking.division_id)
     require_action(actor, "cases.open")
@@ -303,23 +303,17 @@ def tracking_open_case(*, actor: Any, tracking: Tracking, description: str = "",
         message = _("须先登记政策解释并由农户签字确认改造意愿，才能登记重新申请的台账")
         raise ConflictError(message, errors={"state": message})
     ref = _("重新申请#{id}").format(id=tracking.pk)
-    case = (
-        Case.objects.filter(source=CaseSource.REAPPLICATION, source_ref=ref, household_id=tracking.household_id)
-        .exclude(state=CaseState.CANCELLED)
-        .first()
+    default = _("{kind}重新申请农房改造，已于{day}签字确认改造意愿").format(
+        kind=tracking.get_kind_display(), day=tracking.wish_confirmed_on.isoformat()
     )
-    if case is None:
-        default = _("{kind}重新申请农房改造，已于{day}签字确认改造意愿").format(
-            kind=tracking.get_kind_display(), day=tracking.wish_confirmed_on.isoformat()
-        )
-        case = case_open(
-            actor=actor,
-            household=tracking.household,
-            house=house,
-            source=CaseSource.REAPPLICATION,
-            source_ref=ref,
-            description=_text(description, 1000) or default,
-        )
+    case = case_open_for(
+        actor=actor,
+        household=tracking.household,
+        house=house,
+        source=CaseSource.REAPPLICATION,
+        source_ref=ref,
+        description=_text(description, 1000) or default,
+    )
     return _link_case(actor=actor, tracking=tracking, case=case)
 
 

@@ -401,8 +401,8 @@ def finding_open_case(*, actor: Any, finding: Finding, description: str = "", ho
     `case_open` runs in its own (durable) transaction, so this is two steps. The case carries the finding's number
     (`source_ref`): if linking failed after the case was opened, trying again links that case, not a second one.
     """
-    from anju.cases.models import Case, CaseSource, CaseState
-    from anju.cases.services.cases import case_open
+    from anju.cases.models import CaseSource
+    from anju.cases.services.cases import case_open_for
 
     _require(actor, "supervision.rectify", finding.division_id)
     require_action(actor, "cases.open")
@@ -412,21 +412,14 @@ def finding_open_case(*, actor: Any, finding: Finding, description: str = "", ho
     if finding.household_id is None:
         raise _invalid({"household": _("请先关联农户，再登记台账")}, _("该问题未关联农户，不能登记台账"))
     ref = _("督导问题#{id}").format(id=finding.pk)
-    case = (
-        Case.objects.filter(source=CaseSource.SUPERVISION, source_ref=ref, household_id=finding.household_id)
-        .exclude(state=CaseState.CANCELLED)
-        .first()
+    case = case_open_for(
+        actor=actor,
+        household=finding.household,
+        house=house,
+        source=CaseSource.SUPERVISION,
+        source_ref=ref,
+        description=_text(description, 1000) or finding.description[:1000],
     )
-    if case is None:
-        case = case_open(
-            actor=actor,
-            household=finding.household,
-            house=house,
-            source=CaseSource.SUPERVISION,
-            source_ref=ref,
-            description=_text(description, 1000) or finding.description[:1000],
-            opened_on=dt.date.today(),
-        )
     return _link_case(actor=actor, finding=finding, case=case)
 
 

@@ -169,6 +169,25 @@ def case_open(
     )
 
 
+def case_open_for(
+    *, actor: Any, household: Household, house: House | None, source: str, source_ref: str, description: str
+) -> Case:
+    """The case another record (a complaint, a supervision finding, a re-application) opened, or a new one.
+
+    The record's number is the case's `source_ref`, so when the record's own link failed after the case was opened,
+    trying again finds that case instead of opening a second one (`case_open` commits on its own)."""
+    case = (
+        Case.objects.filter(source=source, source_ref=source_ref, household_id=household.pk)
+        .exclude(state=CaseState.CANCELLED)
+        .first()
+    )
+    if case is not None:
+        return case
+    return case_open(
+        actor=actor, household=household, house=house, source=source, source_ref=source_ref, description=description
+    )
+
+
 @transaction.atomic(durable=True)
 def case_update(*, actor: Any, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
     """Change the description or the measures (整改措施) of an open case."""
