@@ -21,7 +21,8 @@ from anju.accounts.permissions import has_action, require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
 from anju.core import idnumber
-from anju.core.errors import ConflictError, DomainError, ScopeError
+from anju.core.checks import check_date, invalid, require, text
+from anju.core.errors import ConflictError
 from anju.core.scope import in_scope
 from anju.divisions.models import Division, Level
 from anju.policy.services import alerts_refresh_on_commit
@@ -56,35 +57,10 @@ EDITABLE = ("complainant_name", "phone", "content", "category", "household", "ca
 # -- shared steps -------------------------------------------------------------------------------------------------
 
 
-def _require(actor: Any, action: str, code: str, field: str | None = None) -> None:
-    """The actor's roles allow `action` and `code` lies in the actor's subtree."""
-    require_action(actor, action)
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def _invalid(errors: dict[str, str], message: str | None = None) -> DomainError:
-    return DomainError(message or _("输入有误，请检查标出的字段"), errors=errors)
-
-
-def _text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
-
-
-def _past(value: dt.date | None, field: str, label: str, *, required: bool = True) -> dict[str, str]:
-    """A date that is given (when required) and not in the future."""
-    if value is None:
-        return {field: _("请填写{label}").format(label=label)} if required else {}
-    if value > dt.date.today():
-        return {field: _("{label}不能晚于今天").format(label=label)}
-    return {}
-
-
 def _division(code: str, field: str = "division_code") -> Division:
     division = Division.objects.filter(code=(code or "").strip()).first()
     if division is None:
-        raise _invalid({field: _("区划代码{code}不存在").format(code=code)})
+        raise invalid({field: _("区划代码{code}不存在").format(code=code)})
     return division
 
 
@@ -188,10 +164,10 @@ def hotline_set(
     """P14: a county publishes its complaint hotline (where and since when); a new number replaces the old one,
     and the event keeps both."""
     division = _division(division_code)
-    _require(actor, "complaints.handle", division.code, "division_code")
+    require(actor, "complaints.handle", division.code, "division_code")
     number = unicodedata.normalize("NFKC", number or "").strip()[:40]
-    published_where = _text(published_where, 200)
-    errors = _past(published_on, "published_on", _("公布日期"))
+    published_where = text(published_where, 200)
+    errors = check_date(published_on, "published_on", _("公布日期"))
     if division.level != Level.COUNTY:
         errors["division_code"] = _("监督举报电话按县（市、区）公布，请选择县级区划")
     if sum(c.isdigit() for c in number) < 5:
@@ -199,7 +175,7 @@ def hotline_set(
     if not published_where:
         errors["published_where"] = _("请填写公布渠道（如县政府网站、公示栏、明白卡）")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     hotline = Hotline.objects.select_for_update().filter(division_id=division.code).first()
     values = {"number": number, "published_on": published_on, "published_where": published_where}
     before = None
@@ -235,12 +211,12 @@ def complaint_register(
     """P14: a complaint is received (受理) in the division it concerns; its reply deadline follows from the channel
     (`reply_deadline`). A historic complaint registered for the look-back (回头看) is flagged `is_review`."""
     division = _division(division_code)
-    _require(actor, "complaints.handle", division.code, "division_code")
+    require(actor, "complaints.handle", division.code, "division_code")
     for obj, field in ((household, "household"), (case, "case")):
         if obj is not None and not in_scope(obj.division_id, actor.scope_prefix):
-            _require(actor, "complaints.handle", obj.division_id, field)
-    complainant_name, content = _text(complainant_name, 64), _text(content, 2000)
-    errors = _past(received_on, "received_on", _("受理日期"))
+            require(actor, "complaints.handle", obj.division_id, field)
+    complainant_name, content = text(complainant_name, 64), text(content, 2000)
+    errors = check_date(received_on, "received_on", _("受理日期"))
     if channel not in Channel.values:
         errors["channel"] = _("请选择来源渠道")
     if category not in Category.values:
@@ -252,7 +228,7 @@ def complaint_register(
     phone_fields, phone_errors = _phone_fields(phone)
     errors |= phone_errors | _check_links(division, household, case)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     complaint = Complaint.objects.create(
         division_id=division.code,
         channel=channel,
@@ -290,16 +266,16 @@ def complaint_update(
     *, actor: Any, complaint: Complaint, expected_version: int | None = None, **changes: Any
 ) -> Complaint:
     """Correct who complained, what about, and the links to a household or ledger case, until it is closed."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     complaint = _lock(complaint, expected_version)
     _require_state(complaint, (*AWAITING_REPLY, ComplaintState.REPLIED), _("修改"))
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise _invalid({k: _("不能在此修改") for k in unknown})
+        raise invalid({k: _("不能在此修改") for k in unknown})
     for field in ("household", "case"):
         obj = changes.get(field)
         if obj is not None and not in_scope(obj.division_id, actor.scope_prefix):
-            _require(actor, "complaints.handle", obj.division_id, field)
+            require(actor, "complaints.handle", obj.division_id, field)
     errors: dict[str, str] = {}
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -314,7 +290,7 @@ def complaint_update(
     limits = {"complainant_name": 64, "content": 2000}
     for field, value in changes.items():
         if field in limits:
-            value = _text(value, limits[field])
+            value = text(value, limits[field])
             if not value:
                 errors[field] = _("此项不能为空")
         elif field == "category" and value not in Category.values:
@@ -327,9 +303,9 @@ def complaint_update(
             fields.append(field)
     errors |= _check_links(complaint.division, complaint.household, complaint.case)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     if not fields:
-        raise _invalid({"content": _("没有要修改的内容")}, _("没有要修改的内容"))
+        raise invalid({"content": _("没有要修改的内容")}, _("没有要修改的内容"))
     return _save(
         actor=actor, complaint=complaint, action=Action.COMPLAINT_CHANGED, fields=fields, before=before, after=after
     )
@@ -355,11 +331,11 @@ def complaint_assign(
 ) -> Complaint:
     """P14: the complaint is given to a handler (交办), who must be able to see and handle it; the reply deadline
     stays what the channel gives unless the assigner sets another one (an approved extension is audited)."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     complaint = _lock(complaint, expected_version)
     _require_state(complaint, AWAITING_REPLY, _("交办"))
     assigned_on = assigned_on or dt.date.today()
-    errors = _past(assigned_on, "assigned_on", _("交办日期"))
+    errors = check_date(assigned_on, "assigned_on", _("交办日期"))
     if not errors and assigned_on < complaint.received_on:
         errors["assigned_on"] = _("交办日期不能早于受理日期")
     can_handle = (
@@ -374,7 +350,7 @@ def complaint_assign(
     if reply_due_on is not None and reply_due_on < complaint.received_on:
         errors["reply_due_on"] = _("答复期限不能早于受理日期")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {
         "state": complaint.state,
         "handler": complaint.handler_id,
@@ -411,12 +387,12 @@ def complaint_reply(
     expected_version: int | None = None,
 ) -> Complaint:
     """P14: the complainant is answered (答复): what was found and done, how and when they were told."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     complaint = _lock(complaint, expected_version)
     _require_state(complaint, (ComplaintState.HANDLING,), _("答复"))
     replied_on = replied_on or dt.date.today()
-    reply_text = _text(reply_text, 2000)
-    errors = _past(replied_on, "replied_on", _("答复日期"))
+    reply_text = text(reply_text, 2000)
+    errors = check_date(replied_on, "replied_on", _("答复日期"))
     if not errors and replied_on < complaint.received_on:
         errors["replied_on"] = _("答复日期不能早于受理日期")
     if len(reply_text) < 4:
@@ -424,7 +400,7 @@ def complaint_reply(
     if reply_method not in ReplyMethod.values:
         errors["reply_method"] = _("请选择答复方式")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {"state": complaint.state}
     complaint.state, complaint.reply_text, complaint.reply_method, complaint.replied_on = (
         ComplaintState.REPLIED,
@@ -459,12 +435,12 @@ def complaint_close(
 ) -> Complaint:
     """P14: closed (办结) with the complainant's satisfaction; a dissatisfied complainant's close says what was
     done about it (复查, explanation), so no dissatisfied complaint closes silently."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     complaint = _lock(complaint, expected_version)
     _require_state(complaint, (ComplaintState.REPLIED,), _("办结"))
     closed_on = closed_on or dt.date.today()
-    close_note = _text(close_note, 1000)
-    errors = _past(closed_on, "closed_on", _("办结日期"))
+    close_note = text(close_note, 1000)
+    errors = check_date(closed_on, "closed_on", _("办结日期"))
     if not errors and complaint.replied_on and closed_on < complaint.replied_on:
         errors["closed_on"] = _("办结日期不能早于答复日期（{date}）").format(date=complaint.replied_on.isoformat())
     if satisfaction not in Satisfaction.values:
@@ -472,7 +448,7 @@ def complaint_close(
     elif satisfaction == Satisfaction.DISSATISFIED and len(close_note) < 4:
         errors["close_note"] = _("信访人不满意的，请说明后续处理情况（如复查、解释说明）")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {"state": complaint.state}
     complaint.state, complaint.satisfaction, complaint.closed_on, complaint.close_note = (
         ComplaintState.CLOSED,
@@ -502,12 +478,12 @@ def complaint_review(
 ) -> Complaint:
     """P14 回头看: a closed complaint is looked at again — was the problem really solved? A result of 仍需整改 is
     the cue to open a ledger case (`complaint_open_case`)."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     complaint = _lock(complaint, expected_version)
     _require_state(complaint, (ComplaintState.CLOSED,), _("回头看"))
     reviewed_on = reviewed_on or dt.date.today()
-    review_note = _text(review_note, 1000)
-    errors = _past(reviewed_on, "reviewed_on", _("回头看日期"))
+    review_note = text(review_note, 1000)
+    errors = check_date(reviewed_on, "reviewed_on", _("回头看日期"))
     if not errors and complaint.closed_on and reviewed_on < complaint.closed_on:
         errors["reviewed_on"] = _("回头看日期不能早于办结日期")
     if len(review_note) < 4:
@@ -515,7 +491,7 @@ def complaint_review(
     if review_result not in ReviewResult.values:
         errors["review_result"] = _("请选择回头看结果")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {"review_result": complaint.review_result, "review_note": complaint.review_note}
     complaint.is_review, complaint.review_note, complaint.review_result, complaint.reviewed_on = (
         True,
@@ -544,13 +520,13 @@ def complaint_open_case(*, actor: Any, complaint: Complaint, description: str = 
     from anju.cases.models import CaseSource
     from anju.cases.services.cases import case_open_for
 
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     require_action(actor, "cases.open")
     if complaint.case_id:
         message = _("该信访件已关联台账#{id}").format(id=complaint.case_id)
         raise ConflictError(message, errors={"case": message})
     if complaint.household_id is None:
-        raise _invalid({"household": _("请先关联农户，再登记台账")}, _("信访件未关联农户，不能登记台账"))
+        raise invalid({"household": _("请先关联农户，再登记台账")}, _("信访件未关联农户，不能登记台账"))
     ref = _("信访件#{id}").format(id=complaint.pk)
     case = case_open_for(
         actor=actor,
@@ -558,7 +534,7 @@ def complaint_open_case(*, actor: Any, complaint: Complaint, description: str = 
         house=house,
         source=CaseSource.COMPLAINT,
         source_ref=ref,
-        description=_text(description, 1000) or complaint.content[:1000],
+        description=text(description, 1000) or complaint.content[:1000],
     )
     return _link_case(actor=actor, complaint=complaint, case=case)
 
@@ -583,7 +559,7 @@ def _link_case(*, actor: Any, complaint: Complaint, case: Any) -> Any:
 def complaint_reveal_phone(*, actor: Any, complaint: Complaint) -> str:
     """The complainant's full phone number, for those who handle complaints; every full view is an audit event
     (PIPL), as for registry ID numbers."""
-    _require(actor, "complaints.handle", complaint.division_id)
+    require(actor, "complaints.handle", complaint.division_id)
     event_record(actor=actor, action=Action.COMPLAINT_PHONE_VIEWED, obj=complaint)
     return _phone_of(complaint)
 
@@ -611,17 +587,17 @@ def publicity_record(
 ) -> PublicityActivity:
     """P15: a publicity activity is on record (宣传台账): where, when, how, to how many people."""
     division = _division(division_code)
-    _require(actor, "complaints.publicity", division.code, "division_code")
-    errors = _check_activity(held_on, kind, _text(title, 200), audience)
+    require(actor, "complaints.publicity", division.code, "division_code")
+    errors = _check_activity(held_on, kind, text(title, 200), audience)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     activity = PublicityActivity.objects.create(
         division_id=division.code,
         held_on=held_on,
         kind=kind,
-        title=_text(title, 200),
+        title=text(title, 200),
         audience=audience or 0,
-        notes=_text(notes, 2000),
+        notes=text(notes, 2000),
         photo=_photo(photo) if photo else "",
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -635,7 +611,7 @@ def publicity_record(
 
 
 def _check_activity(held_on: dt.date | None, kind: str, title: str, audience: int | None) -> dict[str, str]:
-    errors = _past(held_on, "held_on", _("日期"))
+    errors = check_date(held_on, "held_on", _("日期"))
     if kind not in PublicityKind.values:
         errors["kind"] = _("请选择宣传形式")
     if not title:
@@ -648,19 +624,19 @@ def _check_activity(held_on: dt.date | None, kind: str, title: str, audience: in
 @transaction.atomic(durable=True)
 def publicity_update(*, actor: Any, activity: PublicityActivity, **changes: Any) -> PublicityActivity:
     """Correct a publicity record (date, form, title, audience, notes, photo)."""
-    _require(actor, "complaints.publicity", activity.division_id)
+    require(actor, "complaints.publicity", activity.division_id)
     activity = PublicityActivity.objects.select_for_update().get(pk=activity.pk)
     unknown = set(changes) - {"held_on", "kind", "title", "audience", "notes", "photo"}
     if unknown:
-        raise _invalid({k: _("不能在此修改") for k in unknown})
+        raise invalid({k: _("不能在此修改") for k in unknown})
     values = {k: getattr(activity, k) for k in ("held_on", "kind", "title", "audience", "notes")}
     for field in values:
         if field in changes:
             value = changes[field]
-            values[field] = _text(value, 200 if field == "title" else 2000) if field in ("title", "notes") else value
+            values[field] = text(value, 200 if field == "title" else 2000) if field in ("title", "notes") else value
     errors = _check_activity(values["held_on"], values["kind"], values["title"], values["audience"])
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before, after = {}, {}
     for field, value in values.items():
         if getattr(activity, field) != value:
@@ -670,7 +646,7 @@ def publicity_update(*, actor: Any, activity: PublicityActivity, **changes: Any)
         activity.photo = _photo(changes["photo"])
         after["photo"] = activity.photo.name
     if not after:
-        raise _invalid({"title": _("没有要修改的内容")}, _("没有要修改的内容"))
+        raise invalid({"title": _("没有要修改的内容")}, _("没有要修改的内容"))
     activity.save()
     event_record(actor=actor, action=Action.PUBLICITY_CHANGED, obj=activity, before=before, after=after)
     return activity
@@ -689,9 +665,9 @@ def incident_record(
 ) -> OpinionIncident:
     """P15: a public-opinion incident found (舆情监测); from the next day on an unanswered one is an alert."""
     division = _division(division_code)
-    _require(actor, "complaints.publicity", division.code, "division_code")
-    summary = _text(summary, 2000)
-    errors = _past(found_on, "found_on", _("发现日期"))
+    require(actor, "complaints.publicity", division.code, "division_code")
+    summary = text(summary, 2000)
+    errors = check_date(found_on, "found_on", _("发现日期"))
     if source not in OpinionSource.values:
         errors["source"] = _("请选择舆情来源")
     if severity not in Severity.values:
@@ -699,12 +675,12 @@ def incident_record(
     if not summary:
         errors["summary"] = _("请填写舆情摘要")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     incident = OpinionIncident.objects.create(
         division_id=division.code,
         found_on=found_on,
         source=source,
-        source_detail=_text(source_detail, 200),
+        source_detail=text(source_detail, 200),
         summary=summary,
         severity=severity,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -723,19 +699,19 @@ def incident_respond(
     *, actor: Any, incident: OpinionIncident, response: str, responded_on: dt.date | None = None
 ) -> OpinionIncident:
     """P15: the response to an incident (回应处置); a later response replaces the text and the event keeps both."""
-    _require(actor, "complaints.publicity", incident.division_id)
+    require(actor, "complaints.publicity", incident.division_id)
     incident = OpinionIncident.objects.select_for_update().get(pk=incident.pk)
     if incident.closed_on:
         raise ConflictError(_("该舆情已办结，不能再回应"), errors={"state": _("已办结")})
     responded_on = responded_on or dt.date.today()
-    response = _text(response, 2000)
-    errors = _past(responded_on, "responded_on", _("回应日期"))
+    response = text(response, 2000)
+    errors = check_date(responded_on, "responded_on", _("回应日期"))
     if not errors and responded_on < incident.found_on:
         errors["responded_on"] = _("回应日期不能早于发现日期")
     if len(response) < 4:
         errors["response"] = _("请填写回应处置情况")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {"response": incident.response, "responded_on": incident.responded_on}
     incident.response, incident.responded_on = response, responded_on
     incident.save(update_fields=["response", "responded_on"])
@@ -752,18 +728,18 @@ def incident_respond(
 @transaction.atomic(durable=True)
 def incident_close(*, actor: Any, incident: OpinionIncident, closed_on: dt.date | None = None) -> OpinionIncident:
     """P15: an incident answered and calmed down is closed (办结); one never answered cannot be."""
-    _require(actor, "complaints.publicity", incident.division_id)
+    require(actor, "complaints.publicity", incident.division_id)
     incident = OpinionIncident.objects.select_for_update().get(pk=incident.pk)
     if incident.closed_on:
         raise ConflictError(_("该舆情已办结"), errors={"state": _("已办结")})
     if incident.responded_on is None:
         raise ConflictError(_("该舆情尚未回应，须先回应再办结"), errors={"response": _("尚未回应")})
     closed_on = closed_on or dt.date.today()
-    errors = _past(closed_on, "closed_on", _("办结日期"))
+    errors = check_date(closed_on, "closed_on", _("办结日期"))
     if not errors and closed_on < incident.responded_on:
         errors["closed_on"] = _("办结日期不能早于回应日期")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     incident.closed_on = closed_on
     incident.save(update_fields=["closed_on"])
     event_record(actor=actor, action=Action.INCIDENT_CLOSED, obj=incident, after={"closed_on": closed_on})

@@ -15,11 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
 from anju.audit.services import diff, event_record
-from anju.core.errors import ConflictError, DomainError, ScopeError
-from anju.core.scope import in_scope
+from anju.core.checks import check_date, invalid, require, text
+from anju.core.errors import ConflictError, ScopeError
 from anju.divisions.models import Division, Level
 from anju.divisions.services import level_of_code
 from anju.inspections.models import AppraisalRequest, RequestSource
@@ -50,28 +49,6 @@ PLAN_LEAD_DAYS = 15
 PLAN_TYPES = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".jpg", ".jpeg", ".png")
 MAX_PLAN_BYTES = 20 * 1024 * 1024
 MAX_PHOTOS = 9
-
-
-def _invalid(errors: dict[str, str], message: str | None = None) -> DomainError:
-    return DomainError(message or _("输入有误，请检查标出的字段"), errors=errors)
-
-
-def _require(actor: Any, action: str, code: str, field: str | None = None) -> None:
-    require_action(actor, action)
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def _text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
-
-
-def _date(value: dt.date | None, field: str, label: str, errors: dict[str, str]) -> None:
-    if value is None:
-        errors[field] = _("请填写{label}").format(label=label)
-    elif value > dt.date.today():
-        errors[field] = _("{label}不能晚于今天").format(label=label)
 
 
 def county_of(code: str) -> str:
@@ -114,7 +91,7 @@ def season_window_set(
     *, actor: Any, county_code: str, season: str, start_month: int, start_day: int, end_month: int, end_day: int
 ) -> SeasonWindow:
     """P9: a county sets its own dates of the flood or freeze-thaw season (Yulin's default otherwise)."""
-    _require(actor, "disasters.manage", county_code, "county")
+    require(actor, "disasters.manage", county_code, "county")
     errors = {}
     if season not in Season.values:
         errors["season"] = _("请选择时段")
@@ -126,7 +103,7 @@ def season_window_set(
         except (TypeError, ValueError):
             errors[f"{field}_day"] = _("日期无效")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     window = SeasonWindow.objects.select_for_update().filter(division_id=county_code, season=season).first()
     dates = {"start_month": start_month, "start_day": start_day, "end_month": end_month, "end_day": end_day}
     before = {k: getattr(window, k) for k in dates} if window else None
@@ -155,8 +132,8 @@ def plan_file(
     document: Any,
 ) -> EmergencyPlan:
     """P9: the county files its emergency plan for a season of a year, with the document itself."""
-    _require(actor, "disasters.manage", county_code, "county")
-    title = _text(title, 200)
+    require(actor, "disasters.manage", county_code, "county")
+    title = text(title, 200)
     errors: dict[str, str] = {}
     if season not in Season.values:
         errors["season"] = _("请选择时段")
@@ -164,7 +141,7 @@ def plan_file(
         errors["county"] = _("应急预案由县（市、区）备案")
     if not title:
         errors["title"] = _("请填写预案名称")
-    _date(filed_on, "filed_on", _("印发日期"), errors)
+    errors.update(check_date(filed_on, "filed_on", _("印发日期")))
     this_year = dt.date.today().year
     if not isinstance(year, int) or not this_year - 5 <= year <= this_year + 1:
         errors["year"] = _("年度应在{low}至{high}之间").format(low=this_year - 5, high=this_year + 1)
@@ -175,7 +152,7 @@ def plan_file(
     elif not (getattr(document, "size", 0) or 0) or document.size > MAX_PLAN_BYTES:
         errors["document"] = _("预案文件不能为空，也不能超过20MB")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     Division.objects.select_for_update().filter(code=county_code).first()  # two filings of one plan take turns
     if EmergencyPlan.objects.filter(division_id=county_code, season=season, year=year).exists():
         message = _("该县{year}年度{season}应急预案已备案").format(year=year, season=Season(season).label)
@@ -233,16 +210,16 @@ def event_declare(
 ) -> DisasterEvent:
     """P9: the county (or the city) declares a disaster, so that villages report damage against it at once."""
     division_code = division_code or actor.division_id or ""
-    _require(actor, "disasters.manage", division_code, "division")
+    require(actor, "disasters.manage", division_code, "division")
     errors: dict[str, str] = {}
     if level_of_code(division_code) not in (Level.CITY, Level.COUNTY):
         errors["division"] = _("灾害事件由县（市、区）或市级登记")
-    name = _text(name, 200)
+    name = text(name, 200)
     if kind not in DisasterKind.values:
         errors["kind"] = _("请选择灾害类型")
     if not name:
         errors["name"] = _("请填写灾害名称")
-    _date(started_on, "started_on", _("发生日期"), errors)
+    errors.update(check_date(started_on, "started_on", _("发生日期")))
     if ended_on is not None and started_on is not None and ended_on < started_on:
         errors["ended_on"] = _("结束日期不能早于发生日期")
     elif ended_on is not None and ended_on > dt.date.today():
@@ -250,7 +227,7 @@ def event_declare(
     codes, bad = _affected(affected_codes, division_code)
     errors |= bad
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     event = DisasterEvent.objects.create(
         division_id=division_code,
         kind=kind,
@@ -258,7 +235,7 @@ def event_declare(
         started_on=started_on,
         ended_on=ended_on,
         affected_codes=codes,
-        description=_text(description, 2000),
+        description=text(description, 2000),
         created_by=actor if getattr(actor, "pk", None) else None,
         is_sample=is_sample,
     )
@@ -278,13 +255,13 @@ def event_update(
     description: str | None = None,
 ) -> DisasterEvent:
     """Name, end date, affected divisions or description of an event, by the level that declared it."""
-    _require(actor, "disasters.manage", event.division_id)
+    require(actor, "disasters.manage", event.division_id)
     event = DisasterEvent.objects.select_for_update().get(pk=event.pk)
     fields = ("name", "ended_on", "affected_codes", "description")
     before = {f: getattr(event, f) for f in fields}
     errors: dict[str, str] = {}
     if name is not None:
-        event.name = _text(name, 200)
+        event.name = text(name, 200)
         if not event.name:
             errors["name"] = _("请填写灾害名称")
     if ended_on is not None:
@@ -297,9 +274,9 @@ def event_update(
         event.affected_codes, bad = _affected(affected_codes, event.division_id)
         errors |= bad
     if description is not None:
-        event.description = _text(description, 2000)
+        event.description = text(description, 2000)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     old, new = diff(before, {f: getattr(event, f) for f in fields})
     if new:
         event.save(update_fields=list(new))
@@ -358,7 +335,7 @@ def damage_report(
 ) -> DamageReport:
     """P9: the village reports one damaged house of an event at once; a severe or collapsed house is sent to
     appraisal the same moment (P23). The house's grade is not touched: only its appraisal grades it."""
-    _require(actor, "disasters.report", house.division_id, "house")
+    require(actor, "disasters.report", house.division_id, "house")
     if not DisasterEvent.objects.visible_to(actor).filter(pk=event.pk).exists():
         raise ScopeError(_("不在您的管辖范围内"), errors={"event": _("该灾害事件不在您的管辖范围内")})
     reported_on = reported_on or dt.date.today()
@@ -366,7 +343,7 @@ def damage_report(
     errors: dict[str, str] = {}
     if level not in DamageLevel.values:
         errors["level"] = _("请选择受损程度")
-    _date(reported_on, "reported_on", _("上报日期"), errors)
+    errors.update(check_date(reported_on, "reported_on", _("上报日期")))
     if reported_on < event.started_on:
         errors["reported_on"] = _("上报日期不能早于灾害发生日期（{date}）").format(date=event.started_on.isoformat())
     if not any(house.division_id.startswith(code[: 6 if code[6:] == "000000" else 9]) for code in event.affected_codes):
@@ -380,7 +357,7 @@ def damage_report(
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = _("照片最多{n}张").format(n=MAX_PHOTOS)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     House.objects.select_for_update().filter(pk=house.pk).first()  # two reports of one house take turns
     if DamageReport.objects.filter(event=event, house=house).exists():
         message = _("该房屋已在本次灾害中上报过灾损，请在原报告中补充")
@@ -394,7 +371,7 @@ def damage_report(
         people_affected=people_affected,
         casualties=casualties,
         needs_resettlement=needs_resettlement,
-        description=_text(description, 1000),
+        description=text(description, 1000),
         reported_on=reported_on,
         reported_by=actor,
     )
@@ -425,7 +402,7 @@ def damage_report(
 @transaction.atomic(durable=True)
 def damage_photo_add(*, actor: Any, report: DamageReport, file: Any) -> DamagePhoto:
     """More photos of the damage, checked and stored like check photos."""
-    _require(actor, "disasters.report", report.division_id)
+    require(actor, "disasters.report", report.division_id)
     photo = _store_photo(actor=actor, report=report, file=file)
     event_record(
         actor=actor,
@@ -439,7 +416,7 @@ def damage_photo_add(*, actor: Any, report: DamageReport, file: Any) -> DamagePh
 @transaction.atomic(durable=True)
 def damage_request_appraisal(*, actor: Any, report: DamageReport) -> DamageReport:
     """P9, P23: a damaged house reported as slight or moderate is sent to appraisal when the village asks."""
-    _require(actor, "disasters.report", report.division_id)
+    require(actor, "disasters.report", report.division_id)
     report = DamageReport.objects.select_for_update(of=("self",)).select_related("house", "event").get(pk=report.pk)
     if report.appraisal_request_id:
         message = _("该房屋已申请鉴定")
@@ -467,20 +444,20 @@ def resettlement_record(
     confirmed_by: str = "",
 ) -> Resettlement:
     """P9: a damaged household is resettled first — how, where, since when, and who confirmed the place safe."""
-    _require(actor, "disasters.report", report.division_id)
-    place, confirmed_by = _text(place, 200), _text(confirmed_by, 64)
+    require(actor, "disasters.report", report.division_id)
+    place, confirmed_by = text(place, 200), text(confirmed_by, 64)
     errors: dict[str, str] = {}
     if method not in ResettlementMethod.values:
         errors["method"] = _("请选择安置方式")
     if not place:
         errors["place"] = _("请填写安置地点")
-    _date(since, "since", _("安置日期"), errors)
+    errors.update(check_date(since, "since", _("安置日期")))
     if since is not None and since < report.event.started_on:
         errors["since"] = _("安置日期不能早于灾害发生日期")
     if is_safe and not confirmed_by:
         errors["confirmed_by"] = _("确认安全须注明确认人")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     DamageReport.objects.select_for_update(of=("self",)).filter(pk=report.pk).first()
     resettlement = Resettlement.objects.create(
         division_id=report.division_id,
@@ -516,18 +493,18 @@ def note_record(
 ) -> CoordinationNote:
     """P9: coordination with 应急管理, 民政, 财政 or another department about the event, by the county or city."""
     division_code = actor.division_id or ""
-    _require(actor, "disasters.manage", division_code)
+    require(actor, "disasters.manage", division_code)
     if not DisasterEvent.objects.visible_to(actor).filter(pk=event.pk).exists():
         raise ScopeError(_("不在您的管辖范围内"), errors={"event": _("该灾害事件不在您的管辖范围内")})
-    content = _text(content, 2000)
+    content = text(content, 2000)
     errors: dict[str, str] = {}
     if department not in Department.values:
         errors["department"] = _("请选择部门")
-    _date(noted_on, "noted_on", _("日期"), errors)
+    errors.update(check_date(noted_on, "noted_on", _("日期")))
     if not content:
         errors["content"] = _("请填写协调内容")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     note = CoordinationNote.objects.create(
         division_id=division_code,
         event=event,

@@ -10,10 +10,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from anju.accounts.permissions import has_action, require_action
+from anju.accounts.permissions import has_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import ConflictError, DomainError, ScopeError
+from anju.core.checks import check_date, invalid, require, text
+from anju.core.errors import ConflictError
 from anju.core.scope import in_scope
 from anju.policy.services import alerts_refresh_on_commit
 from anju.registry.models import DANGEROUS_GRADES, House
@@ -32,26 +33,7 @@ ACTION = "idle.manage"
 
 
 def _require(actor: Any, code: str, field: str | None = None) -> None:
-    require_action(actor, ACTION)
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def _invalid(errors: dict[str, str]) -> DomainError:
-    return DomainError(_("输入有误，请检查标出的字段"), errors=errors)
-
-
-def _text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
-
-
-def _past(value: dt.date | None, field: str, label: str, *, required: bool = True) -> dict[str, str]:
-    if value is None:
-        return {field: _("请填写{label}").format(label=label)} if required else {}
-    if value > dt.date.today():
-        return {field: _("{label}不能晚于今天").format(label=label)}
-    return {}
+    require(actor, ACTION, code, field)
 
 
 def _lock(idle: IdleHouse, expected_version: int | None) -> IdleHouse:
@@ -128,18 +110,18 @@ def idle_list(
     """P11: a C/D house that nobody lives in goes on the idle list with a named watcher and a visit interval."""
     _require(actor, house.division_id, "house")
     house = House.objects.select_for_update().select_related("household").get(pk=house.pk)
-    errors = _past(listed_on, "listed_on", _("列入日期"))
+    errors = check_date(listed_on, "listed_on", _("列入日期"))
     if house.grade not in DANGEROUS_GRADES:
         errors["house"] = _("只有鉴定为C级或D级的危房才列入闲置危房名单（该房屋：{grade}）").format(
             grade=house.get_grade_display()
         )
     interval_errors, interval = _interval(visit_interval_days)
     watcher_errors, watcher_name, watcher_phone = _watcher(
-        actor, house.division_id, watcher, _text(watcher_name, 64), _text(watcher_phone, 20)
+        actor, house.division_id, watcher, text(watcher_name, 64), text(watcher_phone, 20)
     )
     errors |= interval_errors | watcher_errors
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     existing = IdleHouse.objects.filter(house=house, ended_on__isnull=True).first()
     if existing is not None:
         message = _("该房屋已在闲置危房名单中（#{id}）").format(id=existing.pk)
@@ -151,7 +133,7 @@ def idle_list(
         grade=house.grade,
         listed_on=listed_on,
         listed_by=actor if getattr(actor, "pk", None) else None,
-        note=_text(note, 500),
+        note=text(note, 500),
         watcher=watcher,
         watcher_name=watcher_name,
         watcher_phone=watcher_phone,
@@ -194,14 +176,14 @@ def idle_update(
     idle = _lock(idle, expected_version)
     interval_errors, interval = _interval(visit_interval_days)
     watcher_errors, watcher_name, watcher_phone = _watcher(
-        actor, idle.division_id, watcher, _text(watcher_name, 64), _text(watcher_phone, 20)
+        actor, idle.division_id, watcher, text(watcher_name, 64), text(watcher_phone, 20)
     )
     if interval_errors or watcher_errors:
-        raise _invalid(interval_errors | watcher_errors)
+        raise invalid(interval_errors | watcher_errors)
     fields = ("watcher_id", "watcher_name", "watcher_phone", "visit_interval_days", "note", "next_visit_due_on")
     before = {f: getattr(idle, f) for f in fields}
     idle.watcher, idle.watcher_name, idle.watcher_phone = watcher, watcher_name, watcher_phone
-    idle.visit_interval_days, idle.note = interval, _text(note, 500)
+    idle.visit_interval_days, idle.note = interval, text(note, 500)
     idle.next_visit_due_on = next_due(idle)
     after = {f: getattr(idle, f) for f in fields}
     changed = [f for f in fields if before[f] != after[f]]
@@ -232,24 +214,24 @@ def idle_secure(
 
     _require(actor, idle.division_id)
     idle = _lock(idle, expected_version)
-    sealed_by = _text(sealed_by, 64)
+    sealed_by = text(sealed_by, 64)
     errors: dict[str, str] = {}
     if sealed_on is None and sign_posted_on is None:
         errors["sealed_on"] = _("请填写封存情况或警示标识张贴情况")
     if sealed_on is not None:
-        errors |= _past(sealed_on, "sealed_on", _("封存日期"))
+        errors |= check_date(sealed_on, "sealed_on", _("封存日期"))
         if sealed_on < idle.listed_on - dt.timedelta(days=365):
             errors["sealed_on"] = _("封存日期过早，请核对")
         if not sealed_by:
             errors["sealed_by"] = _("请填写封存人")
     if sign_posted_on is not None:
-        errors |= _past(sign_posted_on, "sign_posted_on", _("警示标识张贴日期"))
+        errors |= check_date(sign_posted_on, "sign_posted_on", _("警示标识张贴日期"))
         if sign_photo is None and not idle.sign_photo:
             errors["sign_photo"] = _("请上传警示标识照片")
     elif sign_photo is not None:
         errors["sign_posted_on"] = _("请填写警示标识张贴日期")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     fields = ["sealed_on", "sealed_by", "sign_posted_on", "sign_photo_sha256"]
     before = {f: getattr(idle, f) for f in fields}
     if sealed_on is not None:
@@ -287,9 +269,9 @@ def idle_visit(
     after the latest visit."""
     _require(actor, idle.division_id)
     idle = _lock(idle, expected_version)
-    note, action_taken = _text(note, 500), _text(action_taken, 500)
-    visitor_name = _text(visitor_name, 64) or getattr(actor, "full_name", "") or actor.username
-    errors = _past(visited_on, "visited_on", _("巡查日期"))
+    note, action_taken = text(note, 500), text(action_taken, 500)
+    visitor_name = text(visitor_name, 64) or getattr(actor, "full_name", "") or actor.username
+    errors = check_date(visited_on, "visited_on", _("巡查日期"))
     if visited_on is not None and visited_on < idle.listed_on:
         errors["visited_on"] = _("巡查日期不能早于列入日期（{day}）").format(day=idle.listed_on.isoformat())
     if result not in VisitResult.values:
@@ -297,7 +279,7 @@ def idle_visit(
     elif result in INCIDENT_RESULTS and len(action_taken) < 2:
         errors["action_taken"] = _("发现异常情况，请填写处置措施（如劝离、设置围挡、报告乡镇）")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     visit = IdleVisit.objects.create(
         division_id=idle.division_id,
         idle_house=idle,
@@ -343,8 +325,8 @@ def idle_end(
     """P11: the listing ends when the house is demolished, renovated or no longer dangerous; its alerts stop."""
     _require(actor, idle.division_id)
     idle = _lock(idle, expected_version)
-    note = _text(note, 500)
-    errors = _past(ended_on, "ended_on", _("销号日期"))
+    note = text(note, 500)
+    errors = check_date(ended_on, "ended_on", _("销号日期"))
     if ended_on is not None and ended_on < idle.listed_on:
         errors["ended_on"] = _("销号日期不能早于列入日期（{day}）").format(day=idle.listed_on.isoformat())
     if reason not in EndReason.values:
@@ -352,7 +334,7 @@ def idle_end(
     elif reason == EndReason.OTHER and len(note) < 2:
         errors["end_note"] = _("请说明销号原因")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     idle.ended_on, idle.end_reason, idle.end_note = ended_on, reason, note
     return _save(
         actor=actor,

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from anju.accounts.permissions import has_action, require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import ConflictError, DomainError, ScopeError
+from anju.core.checks import check_date, invalid, require, text
+from anju.core.errors import ConflictError
 from anju.core.scope import in_scope
 from anju.divisions.models import Division, Level
 from anju.policy.services import alerts_refresh_on_commit
@@ -37,26 +38,7 @@ EDITABLE = ("housing", "housed_since", "returned_on", "followed_by_code", "follo
 
 
 def _require(actor: Any, code: str, field: str | None = None) -> None:
-    require_action(actor, ACTION)
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def _invalid(errors: dict[str, str], message: str | None = None) -> DomainError:
-    return DomainError(message or _("输入有误，请检查标出的字段"), errors=errors)
-
-
-def _text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
-
-
-def _past(value: dt.date | None, field: str, label: str, *, required: bool = True) -> dict[str, str]:
-    if value is None:
-        return {field: _("请填写{label}").format(label=label)} if required else {}
-    if value > dt.date.today():
-        return {field: _("{label}不能晚于今天").format(label=label)}
-    return {}
+    require(actor, ACTION, code, field)
 
 
 def _lock(tracking: Tracking, expected_version: int | None, states: tuple[str, ...], doing: str) -> Tracking:
@@ -136,12 +118,12 @@ def tracking_start(
         errors["kind"] = _("请选择类型")
     if housing not in Housing.values:
         errors["housing"] = _("请选择现住房情况")
-    errors |= _past(housed_since, "housed_since", _("起始日期"))
-    errors |= _past(returned_on, "returned_on", _("返乡日期"), required=kind == TrackingKind.RETURNED)
+    errors |= check_date(housed_since, "housed_since", _("起始日期"))
+    errors |= check_date(returned_on, "returned_on", _("返乡日期"), required=kind == TrackingKind.RETURNED)
     follower_errors, followed_by_code = _follower(household, followed_by_code)
     errors |= follower_errors
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     existing = Tracking.objects.filter(household=household, state__in=OPEN_STATES).first()
     if existing is not None:
         message = _("该农户已在跟踪中（#{id}）").format(id=existing.pk)
@@ -155,8 +137,8 @@ def tracking_start(
         housed_since=housed_since,
         returned_on=returned_on,
         followed_by_id=followed_by_code,
-        follower_name=_text(follower_name, 64),
-        notes=_text(notes, 1000),
+        follower_name=text(follower_name, 64),
+        notes=text(notes, 1000),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     event_record(
@@ -183,7 +165,7 @@ def tracking_update(*, actor: Any, tracking: Tracking, expected_version: int | N
     tracking = _lock(tracking, expected_version, OPEN_STATES, _("修改"))
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise _invalid({k: _("不能在此修改") for k in unknown})
+        raise invalid({k: _("不能在此修改") for k in unknown})
     errors: dict[str, str] = {}
     if "followed_by_code" in changes:
         follower_errors, changes["followed_by_id"] = _follower(tracking.household, changes.pop("followed_by_code"))
@@ -191,16 +173,16 @@ def tracking_update(*, actor: Any, tracking: Tracking, expected_version: int | N
     if "housing" in changes and changes["housing"] not in Housing.values:
         errors["housing"] = _("请选择现住房情况")
     if "housed_since" in changes:
-        errors |= _past(changes["housed_since"], "housed_since", _("起始日期"))
+        errors |= check_date(changes["housed_since"], "housed_since", _("起始日期"))
     for field, label in (("returned_on", _("返乡日期")), ("last_contact_on", _("最近联系日期"))):
         if field in changes:
             required = field == "returned_on" and tracking.kind == TrackingKind.RETURNED
-            errors |= _past(changes[field], field, label, required=required)
+            errors |= check_date(changes[field], field, label, required=required)
     for field, limit in (("follower_name", 64), ("notes", 1000)):
         if field in changes:
-            changes[field] = _text(changes[field], limit)
+            changes[field] = text(changes[field], limit)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {k: getattr(tracking, k) for k in changes}
     for field, value in changes.items():
         setattr(tracking, field, value)
@@ -229,14 +211,14 @@ def tracking_explain(
     A later explanation replaces the earlier one; the audit log keeps both."""
     _require(actor, tracking.division_id)
     tracking = _lock(tracking, expected_version, (TrackingState.TRACKING, TrackingState.EXPLAINED), _("登记政策解释"))
-    explained_by, explanation = _text(explained_by, 64), _text(explanation, 1000)
-    errors = _past(explained_on, "explained_on", _("政策解释日期"))
+    explained_by, explanation = text(explained_by, 64), text(explanation, 1000)
+    errors = check_date(explained_on, "explained_on", _("政策解释日期"))
     if not explained_by:
         errors["explained_by"] = _("请填写解释人")
     if len(explanation) < 4:
         errors["explanation"] = _("请填写向农户解释的政策内容（如补助标准、改造方式、申请程序）")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     tracking.state = TrackingState.EXPLAINED
     tracking.explained_on, tracking.explained_by, tracking.explanation = explained_on, explained_by, explanation
     return _save(
@@ -263,8 +245,8 @@ def tracking_confirm_wish(
     意愿, who signed and when). Without a signature nothing is recorded."""
     _require(actor, tracking.division_id)
     tracking = _lock(tracking, expected_version, (TrackingState.EXPLAINED,), _("确认改造意愿（须先登记政策解释）"))
-    signed_by, note = _text(signed_by, 64), _text(note, 1000)
-    errors = _past(confirmed_on, "confirmed_on", _("确认日期"))
+    signed_by, note = text(signed_by, 64), text(note, 1000)
+    errors = check_date(confirmed_on, "confirmed_on", _("确认日期"))
     if confirmed_on is not None and tracking.explained_on and confirmed_on < tracking.explained_on:
         errors["confirmed_on"] = _("确认日期不能早于政策解释日期（{day}）").format(
             day=tracking.explained_on.isoformat()
@@ -274,7 +256,7 @@ def tracking_confirm_wish(
     if not signed:
         errors["signed"] = _("须由农户签字确认改造意愿")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     tracking.state = TrackingState.WISH_CONFIRMED
     tracking.wish_confirmed_on, tracking.wish_signed_by, tracking.wish_note = confirmed_on, signed_by, note
     return _save(
@@ -312,7 +294,7 @@ def tracking_open_case(*, actor: Any, tracking: Tracking, description: str = "",
         house=house,
         source=CaseSource.REAPPLICATION,
         source_ref=ref,
-        description=_text(description, 1000) or default,
+        description=text(description, 1000) or default,
     )
     return _link_case(actor=actor, tracking=tracking, case=case)
 
@@ -338,12 +320,12 @@ def tracking_close(
     """The tracking ends without a re-application (moved away, settled for good, household dissolved …)."""
     _require(actor, tracking.division_id)
     tracking = _lock(tracking, expected_version, OPEN_STATES, _("结束跟踪"))
-    reason = _text(reason, 500)
-    errors = _past(closed_on, "closed_on", _("结束日期"))
+    reason = text(reason, 500)
+    errors = check_date(closed_on, "closed_on", _("结束日期"))
     if len(reason) < 2:
         errors["reason"] = _("请填写结束跟踪的原因")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     tracking.state, tracking.closed_on, tracking.close_reason = TrackingState.CLOSED, closed_on, reason
     return _save(
         actor=actor,

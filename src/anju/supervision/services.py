@@ -19,7 +19,8 @@ from anju.accounts.models import User
 from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import ConflictError, DomainError, ScopeError
+from anju.core.checks import check_date, invalid, require, text
+from anju.core.errors import ConflictError, ScopeError
 from anju.core.scope import code_prefix, in_scope
 from anju.divisions.models import Division, Level
 from anju.divisions.services import level_of_code
@@ -49,29 +50,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 WEIGHT_FIELDS = ("check_coverage", "cases_on_time", "complaints_on_time", "findings_on_time", "training_coverage")
 
 
-def _require(actor: Any, action: str, code: str, field: str | None = None) -> None:
-    """The roles allow `action` and `code` lies in the actor's subtree."""
-    require_action(actor, action)
-    if not getattr(actor, "division_id", None) or not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def _invalid(errors: dict[str, str], message: str | None = None) -> DomainError:
-    return DomainError(message or _("输入有误，请检查标出的字段"), errors=errors)
-
-
-def _text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
-
-
-def _past(value: dt.date | None, field: str, label: str, errors: dict[str, str]) -> None:
-    if value is None:
-        errors[field] = _("请填写{label}").format(label=label)
-    elif value > dt.date.today():
-        errors[field] = _("{label}不能晚于今天").format(label=label)
-
-
 def _file(file: Any, field: str, label: str, errors: dict[str, str], *, required: bool) -> None:
     if file is None:
         if required:
@@ -85,7 +63,7 @@ def _file(file: Any, field: str, label: str, errors: dict[str, str], *, required
 def _county(code: str, field: str = "county") -> Division:
     division = Division.objects.filter(code=code or "").first()
     if division is None or division.level != Level.COUNTY:
-        raise _invalid({field: _("请选择县（市、区）")})
+        raise invalid({field: _("请选择县（市、区）")})
     return division
 
 
@@ -104,18 +82,18 @@ def round_create(*, actor: Any, year: int, title: str, deadline: dt.date | None,
     require_action(actor, "supervision.inspect")
     if not actor.division_id or actor.division.level != Level.CITY:
         raise ScopeError(_("备案批次由市级设置"))
-    title, errors = _text(title, 200), {}
+    title, errors = text(title, 200), {}
     _year(year, errors)
     if not title:
         errors["title"] = _("请填写名称")
     if deadline is None:
         errors["deadline"] = _("请填写备案截止日期")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     if PlanRound.objects.filter(division_id=actor.division_id, year=year, title=title).exists():
         raise ConflictError(_("本年度已有同名的备案批次"), errors={"title": _("本年度已有同名的备案批次")})
     plan_round = PlanRound.objects.create(
-        division_id=actor.division_id, year=year, title=title, deadline=deadline, note=_text(note, 1000),
+        division_id=actor.division_id, year=year, title=title, deadline=deadline, note=text(note, 1000),
         created_by=actor,
     )  # fmt: skip
     event_record(
@@ -130,20 +108,20 @@ def round_create(*, actor: Any, year: int, title: str, deadline: dt.date | None,
 @transaction.atomic(durable=True)
 def round_update(*, actor: Any, plan_round: PlanRound, **changes: Any) -> PlanRound:
     """P16: the city moves a round's deadline or rewords it (the P16 alert follows the new deadline)."""
-    _require(actor, "supervision.inspect", plan_round.division_id)
+    require(actor, "supervision.inspect", plan_round.division_id)
     plan_round = PlanRound.objects.select_for_update().get(pk=plan_round.pk)
     unknown = set(changes) - {"title", "deadline", "note"}
     if unknown:
-        raise _invalid({k: _("不能在此修改") for k in unknown})
+        raise invalid({k: _("不能在此修改") for k in unknown})
     before = {k: getattr(plan_round, k) for k in changes}
     if "title" in changes:
-        changes["title"] = _text(changes["title"], 200)
+        changes["title"] = text(changes["title"], 200)
         if not changes["title"]:
-            raise _invalid({"title": _("请填写名称")})
+            raise invalid({"title": _("请填写名称")})
     if "deadline" in changes and changes["deadline"] is None:
-        raise _invalid({"deadline": _("请填写备案截止日期")})
+        raise invalid({"deadline": _("请填写备案截止日期")})
     if "note" in changes:
-        changes["note"] = _text(changes["note"], 1000)
+        changes["note"] = text(changes["note"], 1000)
     for field, value in changes.items():
         setattr(plan_round, field, value)
     plan_round.save(update_fields=list(changes))
@@ -163,17 +141,17 @@ def plan_submit(
 ) -> PlanFiling:
     """P16: the county files its implementation plan for a round; a plan the city returned is filed again on the
     same row. A plan already filed or received cannot be replaced silently."""
-    _require(actor, "supervision.rectify", county_code, "county")
+    require(actor, "supervision.rectify", county_code, "county")
     _county(county_code)
     if not in_scope(county_code, code_prefix(plan_round.division_id, level_of_code(plan_round.division_id))):
-        raise _invalid({"county": _("该县不在本批次的范围内")})
-    title, errors = _text(title, 200), {}
+        raise invalid({"county": _("该县不在本批次的范围内")})
+    title, errors = text(title, 200), {}
     if not title:
         errors["title"] = _("请填写方案名称")
-    _past(filed_on, "filed_on", _("报送日期"), errors)
+    errors.update(check_date(filed_on, "filed_on", _("报送日期")))
     _file(document, "document", _("方案文件"), errors, required=True)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     Division.objects.select_for_update().filter(code=county_code).first()  # two filings of one county take turns
     filing = PlanFiling.objects.filter(round=plan_round, division_id=county_code).first()
     before: dict[str, Any] = {}
@@ -201,13 +179,13 @@ def plan_submit(
 @transaction.atomic(durable=True)
 def plan_review(*, actor: Any, filing: PlanFiling, status: str, note: str = "") -> PlanFiling:
     """P16: the city receives the plan (备案) or returns it with a note saying what to change."""
-    _require(actor, "supervision.inspect", filing.division_id)
+    require(actor, "supervision.inspect", filing.division_id)
     filing = PlanFiling.objects.select_for_update().get(pk=filing.pk)
-    note = _text(note, 1000)
+    note = text(note, 1000)
     if status not in (FilingStatus.RECEIVED, FilingStatus.RETURNED):
-        raise _invalid({"status": _("请选择备案或退回")})
+        raise invalid({"status": _("请选择备案或退回")})
     if status == FilingStatus.RETURNED and not note:
-        raise _invalid({"note": _("退回时请写明修改意见")})
+        raise invalid({"note": _("退回时请写明修改意见")})
     if filing.status != FilingStatus.FILED:
         message = _("该方案当前为「{status}」，不能再处理").format(status=filing.get_status_display())
         raise ConflictError(message, errors={"status": message})
@@ -231,7 +209,7 @@ def _visit_errors(
         errors["level"] = _("请选择督导层级")
     if mode not in VisitMode.values:
         errors["mode"] = _("请选择督导方式")
-    _past(starts_on, "starts_on", _("开始日期"), errors)
+    errors.update(check_date(starts_on, "starts_on", _("开始日期")))
     if ends_on is None:
         errors["ends_on"] = _("请填写结束日期")
     elif starts_on is not None and ends_on < starts_on:
@@ -264,18 +242,18 @@ def visit_record(
 ) -> Visit:
     """P3, P24: a team's visit to a county (regular or 暗访; city, or a provincial spot check). Its end date
     starts the one-week rectification of every finding (`rectify_due`)."""
-    _require(actor, "supervision.inspect", county_code, "county")
+    require(actor, "supervision.inspect", county_code, "county")
     county = _county(county_code)
     places = sorted({str(p).strip() for p in places if str(p).strip()})
     errors = _visit_errors(county, level, mode, starts_on, ends_on, places)
     team = _members(members)
-    if not team and not _text(member_names, 500):
+    if not team and not text(member_names, 500):
         errors["members"] = _("请填写督导组成员")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     visit = Visit.objects.create(
         division_id=county.code, level=level, mode=mode, starts_on=starts_on, ends_on=ends_on, places=places,
-        member_names=_text(member_names, 500), scope_note=_text(scope_note, 2000), created_by=actor,
+        member_names=text(member_names, 500), scope_note=text(scope_note, 2000), created_by=actor,
     )  # fmt: skip
     visit.members.set(team)
     event_record(
@@ -293,22 +271,22 @@ def visit_record(
 @transaction.atomic(durable=True)
 def visit_update(*, actor: Any, visit: Visit, **changes: Any) -> Visit:
     """P3: correct a visit. A new end date moves the deadline of its findings not yet rectified."""
-    _require(actor, "supervision.inspect", visit.division_id)
+    require(actor, "supervision.inspect", visit.division_id)
     visit = Visit.objects.select_for_update().select_related("division").get(pk=visit.pk)
     allowed = {"level", "mode", "starts_on", "ends_on", "places", "member_names", "scope_note", "members"}
     unknown = set(changes) - allowed
     if unknown:
-        raise _invalid({k: _("不能在此修改") for k in unknown})
+        raise invalid({k: _("不能在此修改") for k in unknown})
     members = changes.pop("members", None)
     if "places" in changes:
         changes["places"] = sorted({str(p).strip() for p in changes["places"] if str(p).strip()})
     for key, limit in (("member_names", 500), ("scope_note", 2000)):
         if key in changes:
-            changes[key] = _text(changes[key], limit)
+            changes[key] = text(changes[key], limit)
     merged = {k: changes.get(k, getattr(visit, k)) for k in ("level", "mode", "starts_on", "ends_on", "places")}
     errors = _visit_errors(visit.division, **merged)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     before = {k: getattr(visit, k) for k in changes}
     after = dict(changes)
     for field, value in changes.items():
@@ -351,17 +329,17 @@ def finding_record(
 ) -> Finding:
     """P3: a problem fed back to the county at once, due one week after the visit ends. It concerns one division
     of the visited county, and may name a household or a ledger case there."""
-    _require(actor, "supervision.inspect", visit.division_id)
+    require(actor, "supervision.inspect", visit.division_id)
     if case is not None and household is None:
         household = case.household
     code = (division_code or "").strip() or (household.division_id if household is not None else "")
-    description, errors = _text(description, 2000), {}
+    description, errors = text(description, 2000), {}
     fed_back_on = fed_back_on or dt.date.today()
     division = Division.objects.filter(code=code).first()
     if division is None or not code.startswith(visit.division_id[:6]):
         errors["division_code"] = _("请选择被督导县内的区划")
     else:
-        _require(actor, "supervision.inspect", code, "division_code")
+        require(actor, "supervision.inspect", code, "division_code")
         prefix = code_prefix(code, division.level)
         if household is not None and not household.division_id.startswith(prefix):
             errors["household"] = _("该农户不在所选区划内")
@@ -371,11 +349,11 @@ def finding_record(
         errors["description"] = _("请填写问题描述")
     if severity not in Severity.values:
         errors["severity"] = _("请选择严重程度")
-    _past(fed_back_on, "fed_back_on", _("反馈日期"), errors)
+    errors.update(check_date(fed_back_on, "fed_back_on", _("反馈日期")))
     if "fed_back_on" not in errors and fed_back_on < visit.starts_on:
         errors["fed_back_on"] = _("反馈日期不能早于督导开始日期")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     finding = Finding.objects.create(
         division_id=code, visit=visit, household=household, case=case, description=description, severity=severity,
         fed_back_on=fed_back_on, due_on=rectify_due(visit.ends_on), created_by=actor,
@@ -404,13 +382,13 @@ def finding_open_case(*, actor: Any, finding: Finding, description: str = "", ho
     from anju.cases.models import CaseSource
     from anju.cases.services.cases import case_open_for
 
-    _require(actor, "supervision.rectify", finding.division_id)
+    require(actor, "supervision.rectify", finding.division_id)
     require_action(actor, "cases.open")
     if finding.case_id:
         message = _("该问题已关联台账#{id}").format(id=finding.case_id)
         raise ConflictError(message, errors={"case": message})
     if finding.household_id is None:
-        raise _invalid({"household": _("请先关联农户，再登记台账")}, _("该问题未关联农户，不能登记台账"))
+        raise invalid({"household": _("请先关联农户，再登记台账")}, _("该问题未关联农户，不能登记台账"))
     ref = _("督导问题#{id}").format(id=finding.pk)
     case = case_open_for(
         actor=actor,
@@ -418,7 +396,7 @@ def finding_open_case(*, actor: Any, finding: Finding, description: str = "", ho
         house=house,
         source=CaseSource.SUPERVISION,
         source_ref=ref,
-        description=_text(description, 1000) or finding.description[:1000],
+        description=text(description, 1000) or finding.description[:1000],
     )
     return _link_case(actor=actor, finding=finding, case=case)
 
@@ -440,17 +418,17 @@ def rectification_submit(
     *, actor: Any, finding: Finding, done_on: dt.date | None, description: str, evidence: Any = None
 ) -> Rectification:
     """P3: the county reports what it did about a finding, with evidence (text, and a document or photo)."""
-    _require(actor, "supervision.rectify", finding.division_id)
+    require(actor, "supervision.rectify", finding.division_id)
     finding = Finding.objects.select_for_update().get(pk=finding.pk)
-    description, errors = _text(description, 2000), {}
+    description, errors = text(description, 2000), {}
     if not description:
         errors["description"] = _("请填写整改情况")
-    _past(done_on, "done_on", _("整改完成日期"), errors)
+    errors.update(check_date(done_on, "done_on", _("整改完成日期")))
     if "done_on" not in errors and done_on < finding.fed_back_on:
         errors["done_on"] = _("整改完成日期不能早于问题反馈日期")
     _file(evidence, "evidence", _("佐证材料"), errors, required=False)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     if finding.state not in (FindingState.OPEN, FindingState.RETURNED):
         message = _("该问题当前为「{state}」，不能再报送整改").format(state=finding.get_state_display())
         raise ConflictError(message, errors={"state": message})
@@ -478,14 +456,14 @@ def rectification_submit(
 def rectification_review(*, actor: Any, rectification: Rectification, verdict: str, note: str = "") -> Finding:
     """P3: the team accepts the rectification (the finding is closed; on time if done by its deadline) or returns
     it with a note (the finding is open again, and still due on its deadline)."""
-    _require(actor, "supervision.inspect", rectification.division_id)
+    require(actor, "supervision.inspect", rectification.division_id)
     finding = Finding.objects.select_for_update().get(pk=rectification.finding_id)
     rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
-    note = _text(note, 1000)
+    note = text(note, 1000)
     if verdict not in (Verdict.ACCEPTED, Verdict.RETURNED):
-        raise _invalid({"verdict": _("请选择通过或退回")})
+        raise invalid({"verdict": _("请选择通过或退回")})
     if verdict == Verdict.RETURNED and not note:
-        raise _invalid({"note": _("退回时请写明意见")})
+        raise invalid({"note": _("退回时请写明意见")})
     if rectification.verdict or finding.state != FindingState.SUBMITTED:
         raise ConflictError(_("该整改已验收过"), errors={"verdict": _("该整改已验收过")})
     today = dt.date.today()
@@ -526,10 +504,10 @@ def measure_record(
     findings: Iterable[Finding] = (),
 ) -> Measure:
     """P24: an interview (约谈) or accountability (问责) of a county that failed, citing the findings behind it."""
-    _require(actor, "supervision.inspect", county_code, "county")
+    require(actor, "supervision.inspect", county_code, "county")
     _county(county_code)
     findings = list(findings)
-    person, reason, conducted_by = _text(person, 200), _text(reason, 2000), _text(conducted_by, 200)
+    person, reason, conducted_by = text(person, 200), text(reason, 2000), text(conducted_by, 200)
     errors: dict[str, str] = {}
     if kind not in MeasureKind.values:
         errors["kind"] = _("请选择约谈或问责")
@@ -539,14 +517,14 @@ def measure_record(
         errors["reason"] = _("请填写事由")
     if not conducted_by:
         errors["conducted_by"] = _("请填写实施单位或人员")
-    _past(held_on, "held_on", _("日期"), errors)
+    errors.update(check_date(held_on, "held_on", _("日期")))
     if any(not f.division_id.startswith(county_code[:6]) for f in findings):
         errors["findings"] = _("所引问题须为该县的督导问题")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     measure = Measure.objects.create(
         division_id=county_code, kind=kind, person=person, held_on=held_on, reason=reason,
-        conducted_by=conducted_by, outcome=_text(outcome, 2000), recorded_by=actor,
+        conducted_by=conducted_by, outcome=text(outcome, 2000), recorded_by=actor,
     )  # fmt: skip
     measure.findings.set(findings)
     event_record(
@@ -581,7 +559,7 @@ def weights_set(*, actor: Any, year: int, **weights: int) -> AssessmentWeights:
     if not errors and not any(weights.values()):
         errors[WEIGHT_FIELDS[0]] = _("权重不能全为0")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     row = AssessmentWeights.objects.select_for_update().filter(year=year).first()
     before = {f: getattr(row, f) for f in WEIGHT_FIELDS} if row else {}
     row = row or AssessmentWeights(year=year)

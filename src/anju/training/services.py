@@ -20,7 +20,8 @@ from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
 from anju.cases.models import Craftsman
-from anju.core.errors import ConflictError, DomainError, ScopeError
+from anju.core.checks import invalid, require
+from anju.core.errors import ConflictError, ScopeError
 from anju.core.scope import code_prefix, in_scope
 from anju.divisions.models import Division
 from anju.divisions.services import level_of_code
@@ -33,18 +34,10 @@ MATERIAL_TYPES = (".pdf", ".doc", ".docx", ".ppt", ".pptx", ".xls", ".xlsx", ".j
 FIELDS = ("held_on", "topic", "kind", "trainer", "hours", "place")
 
 
-def _invalid(errors: dict[str, str]) -> DomainError:
-    return DomainError(_("输入有误，请检查标出的字段"), errors=errors)
-
-
 def _require_scope(actor: Any, code: str, field: str) -> None:
     """training.manage over `code`; actor None is the installation itself (the demo data), as in `user_create`."""
-    if actor is None:
-        return
-    require_action(actor, "training.manage")
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message})
+    if actor is not None:
+        require(actor, "training.manage", code, field)
 
 
 def _prefix(code: str) -> str:
@@ -86,7 +79,7 @@ def _clean(values: dict[str, Any], *, signed: bool) -> dict[str, Any]:
     if hours is None or not Decimal(0) <= hours <= Decimal(100):
         errors["hours"] = _("学时应在0到100之间")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return {
         "held_on": held_on,
         "topic": topic,
@@ -100,15 +93,15 @@ def _clean(values: dict[str, Any], *, signed: bool) -> dict[str, Any]:
 def _check_materials(materials: Any) -> None:
     name = str(getattr(materials, "name", "")).lower()
     if not name.endswith(MATERIAL_TYPES):
-        raise _invalid({"materials": _("培训材料应为PDF、Word、PPT、Excel、图片或ZIP文件")})
+        raise invalid({"materials": _("培训材料应为PDF、Word、PPT、Excel、图片或ZIP文件")})
     if (getattr(materials, "size", 0) or 0) > MAX_MATERIALS_BYTES:
-        raise _invalid({"materials": _("培训材料不能超过50MB")})
+        raise invalid({"materials": _("培训材料不能超过50MB")})
 
 
 def _check_organiser(code: str) -> None:
     division = Division.objects.filter(code=code).first()
     if division is None or division.level not in ORGANISER_LEVELS:
-        raise _invalid({"division": _("培训组织单位应为市、县（市、区）或乡镇（街道）")})
+        raise invalid({"division": _("培训组织单位应为市、县（市、区）或乡镇（街道）")})
 
 
 def _people(session: Session, users: list[User], craftsmen: list[Craftsman]) -> tuple[list[User], list[Craftsman]]:
@@ -271,9 +264,9 @@ def _attendee_add(
     """Put one person on the session's list, or change whether they signed in (P17: only the signed-in count)."""
     _require_scope(actor, session.division_id, "session")
     if (user is None) == (craftsman is None):
-        raise _invalid({"person": _("请指定一名参训人员（工作人员或建筑工匠）")})
+        raise invalid({"person": _("请指定一名参训人员（工作人员或建筑工匠）")})
     if signed_in and session.held_on > timezone.localdate():
-        raise _invalid({"signed_in": _("培训尚未举行，不能签到")})
+        raise invalid({"signed_in": _("培训尚未举行，不能签到")})
     _people(session, [user] if user else [], [craftsman] if craftsman else [])
     # Two managers adding the same person at once: the second waits here, then finds the first one's row.
     Session.objects.select_for_update().get(pk=session.pk)
@@ -343,9 +336,9 @@ def training_record(
         raise ScopeError(_("该人员不在您的管辖范围内"), errors={field: _("该人员不在您的管辖范围内")})
     today = timezone.localdate()
     if not isinstance(year, int) or not 2000 <= year <= today.year:
-        raise _invalid({"year": _("培训年度应在2000到{year}之间").format(year=today.year)})
+        raise invalid({"year": _("培训年度应在2000到{year}之间").format(year=today.year)})
     if trained_on is not None and trained_on.year != year:
-        raise _invalid({"trained_on": _("培训日期应在{year}年内").format(year=year)})
+        raise invalid({"trained_on": _("培训日期应在{year}年内").format(year=year)})
     held_on = trained_on or (today if year == today.year else dt.date(year, 12, 31))
     topic = (topic or "").strip()[:200] or _("{year}年度培训").format(year=year)
     if actor is not None and not in_scope(organiser, actor.scope_prefix):

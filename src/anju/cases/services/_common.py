@@ -3,47 +3,19 @@ version check that refuses a stale form, and the one function that writes a move
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from anju.accounts.permissions import require_action
 from anju.audit.actions import Action
 from anju.audit.services import event_record
-from anju.core.errors import ConflictError, DomainError, ScopeError
-from anju.core.scope import in_scope
+from anju.core.errors import ConflictError
 from anju.policy.services import alerts_refresh_on_commit
 
 from ..models import Case, CaseState
 
 STATE_LABELS = dict(CaseState.choices)
-
-
-def require(actor: Any, action: str, code: str, field: str | None = None) -> None:
-    """The actor's roles allow `action` and `code` lies in the actor's subtree."""
-    require_action(actor, action)
-    if not in_scope(code, actor.scope_prefix):
-        message = _("不在您的管辖范围内")
-        raise ScopeError(message, errors={field: message} if field else None)
-
-
-def invalid(errors: dict[str, str], message: str | None = None) -> DomainError:
-    return DomainError(message or _("输入有误，请检查标出的字段"), errors=errors)
-
-
-def check_date(value: dt.date | None, field: str, label: str, *, required: bool = True) -> dict[str, str]:
-    """A date that is given (when required) and not in the future."""
-    if value is None:
-        return {field: _("请填写{label}").format(label=label)} if required else {}
-    if value > dt.date.today():
-        return {field: _("{label}不能晚于今天").format(label=label)}
-    return {}
-
-
-def text(value: Any, limit: int) -> str:
-    return (value or "").strip()[:limit]
 
 
 def lock(case: Case, expected_version: int | None = None) -> Case:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from anju.audit.actions import Action
+from anju.core.checks import check_date, invalid, require, text
 from anju.core.errors import ConflictError
 from anju.inspections.models import Appraisal, AppraisalRequest, CampaignKind, RequestSource, RequestStatus
 from anju.policy.deadlines import completion_deadline
@@ -31,7 +32,7 @@ from ..models import (
     SecureMeans,
     SignOffKind,
 )
-from ._common import check_date, invalid, lock, record, require, require_state, text
+from ._common import lock, record, require_state
 from .signoffs import missing_signoffs
 
 PROBLEM_LIST_TYPES = (

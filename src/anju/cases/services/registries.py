@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
 from anju.audit.services import event_record
+from anju.core.checks import invalid, require, text
 from anju.core.errors import DomainError
 from anju.registry.models import Household, HouseholdCategory
 
 from ..models import Craftsman, CraftsmanKind, RenovationMethod, SubsidyRate
-from ._common import invalid, require, text
 
 
 def is_trained(craftsman: Craftsman, year: int) -> bool:

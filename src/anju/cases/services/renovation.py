@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from anju.audit.actions import Action
+from anju.core.checks import check_date, invalid, require, text
 from anju.core.errors import ConflictError, DomainError
 from anju.core.scope import in_scope
 from anju.registry.models import GradeSource
@@ -39,7 +40,7 @@ from ..models import (
     TransitionalHousing,
     TransitionKind,
 )
-from ._common import check_date, invalid, lock, record, require, require_state, text
+from ._common import lock, record, require_state
 from .registries import _amount, is_trained, subsidy_for
 
 BEFORE_WORKS = (CaseState.APPRAISED, CaseState.PLANNED)

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import ROLE_ACTIONS, Role
 from anju.audit.actions import Action
+from anju.core.checks import invalid, require, text
 from anju.core.errors import ActionNotAllowed, ConflictError
 from anju.responsibility.models import Assignment
 
 from ..models import Case, CaseState, SignOff, SignOffKind, SignOffLevel
-from ._common import invalid, lock, record, require, text
+from ._common import lock, record
 
 LEVELS = (SignOffLevel.VILLAGE, SignOffLevel.TOWN, SignOffLevel.COUNTY)
 LEVEL_ROLE = {
