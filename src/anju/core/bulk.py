@@ -7,10 +7,12 @@ that point at each other (house → household) can be written in one pass.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import polars as pl
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED
 
@@ -79,6 +81,101 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+def insert_frame(model: type[models.Model], frame: pl.DataFrame, rows_per_batch: int = 100_000) -> None:
+    """Append a frame's rows to the model's table: columns named after fields, values in database form (null →
+    NULL); the model's other fields get their defaults (columns_for).
+
+    No Python object per value: PostgreSQL is fed the frame as CSV (polars writes it, quoting what needs quoting;
+    an empty string is written quoted, a null as nothing, which is COPY's CSV NULL); SQLite's executemany reads
+    the frame's rows, dates as ISO text. A batch at a time bounds the memory of the CSV text.
+    """
+    columns, extra = columns_for(model, frame.columns)
+    frame = frame.with_columns(
+        pl.lit(value).alias(column) for value, column in zip(extra, columns[frame.width :], strict=True)
+    )
+    qn = connection.ops.quote_name
+    into = f"{qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+    with connection.cursor() as cursor:
+        for batch in frame.iter_slices(rows_per_batch):
+            if connection.vendor == "postgresql":
+                text = io.BytesIO()
+                batch.write_csv(text, include_header=False, date_format="%Y-%m-%d")
+                with cursor.copy(f"COPY {into} FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(text.getbuffer())
+            else:
+                dates = [name for name, dtype in batch.schema.items() if dtype == pl.Date]
+                batch = batch.with_columns(pl.col(dates).dt.to_string("%Y-%m-%d"))
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", batch.iter_rows())
+
+
+#: rows read at a time by query_frame / table_frame (bounded memory per step)
+FETCH = 100_000
+#: the ASCII unit separator between the values of a SQLite column read by table_frame
+_UNIT = "\x1f"
+
+
+def query_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """A query's rows as a frame (columns named and typed by `schema`, in the query's order).
+
+    PostgreSQL sends them as CSV (COPY (query) TO STDOUT) for polars to parse: no Python object per value, and
+    psycopg's COPY reads blocks, not rows. SQLite: FETCH rows at a time.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            text = io.BytesIO()
+            with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                for block in copy:
+                    text.write(block)
+            if not text.tell():
+                return pl.DataFrame(schema=schema)
+            # COPY writes NULL as nothing and an empty string as "": polars reads them back as null and ""
+            return pl.read_csv(text.getbuffer(), has_header=False, new_columns=list(schema), schema=schema)
+        cursor.execute(sql, params)
+        frames = []
+        while rows := cursor.fetchmany(FETCH):
+            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+def table_frame(
+    model: type[models.Model], columns: dict[str, tuple[str, Any]], where: str = "1 = 1", params: Sequence[Any] = ()
+) -> pl.DataFrame:
+    """`SELECT <expressions> FROM <model's table> WHERE <where>` as a frame: name → (SQL expression, dtype).
+
+    For the million-row reads of the comparison. SQLite hands rows to Python one tuple at a time (1.4 s for four
+    columns of a million households, of which the scan is 0.3 s), so it is asked for each column of FETCH rowids
+    as one string, the values joined by the unit separator, and polars splits them (0.6 s). The aggregates of one
+    query see the rows in the same order, so the columns line up; a chunk whose parts do not add up to its row
+    count (a NULL, which group_concat skips, or a value holding the separator) is read again as tuples.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    schema = {name: dtype for name, (_expression, dtype) in columns.items()}
+    select = ", ".join(expression for expression, _dtype in columns.values())
+    if connection.vendor != "sqlite":
+        return query_frame(f"SELECT {select} FROM {table} WHERE {where}", params, schema)
+    joined = ", ".join(f"group_concat({expression}, char(31))" for expression, _dtype in columns.values())
+    between = f"FROM {table} WHERE rowid BETWEEN %s AND %s AND ({where})"
+    frames = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}")
+        low, high = cursor.fetchone()
+        for start in range(low or 0, (high or -1) + 1, FETCH):
+            bounds = [start, start + FETCH - 1, *params]
+            cursor.execute(f"SELECT COUNT(*), {joined} {between}", bounds)
+            count, *texts = cursor.fetchone()
+            if not count:
+                continue
+            parts = [pl.Series([text or ""]).str.split(_UNIT).explode() for text in texts]
+            if all(len(part) == count for part in parts):
+                frame = pl.DataFrame(dict(zip(schema, parts, strict=True)))
+                frames.append(frame.cast(schema))
+            else:
+                cursor.execute(f"SELECT {select} {between}", bounds)
+                frames.append(pl.DataFrame(cursor.fetchall(), schema=schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 @contextmanager

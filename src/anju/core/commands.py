@@ -12,7 +12,14 @@ from anju.core.middleware import new_request_id
 
 
 class AnjuCommand(BaseCommand):
-    """Base of the project's commands: resolves `--as USERNAME` (default: the system actor)."""
+    """Base of the project's commands: resolves `--as USERNAME` (default: the system actor).
+
+    No system checks before each command: they import every page and API schema (1 s of the start of every
+    `anju import` or `anju compare`). They run with `anju check`, before `anju migrate` (so in `make run`) and in
+    the test suite (tests/test_system_checks.py).
+    """
+
+    requires_system_checks: list[str] = []
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
         parser = super().create_parser(prog_name, subcommand, **kwargs)

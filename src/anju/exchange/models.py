@@ -147,8 +147,24 @@ class ComparisonItem(Scoped):
     """One finding of a comparison, kept so that it can be applied (with an audit event) after review."""
 
     # Indexed only through comparison_item_idx (every query starts from the comparison): each index costs a
-    # million-row comparison seconds of writing (docs/BENCHMARKS.md).
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="items", db_index=False)
+    # million-row comparison time in writing (docs/BENCHMARKS.md); the app never deletes a household or a
+    # division, so the scan Django's on_delete would make then is left to that rare admin act. No foreign key
+    # constraints either: the comparison writes these rows from keys it has just read in the same transaction,
+    # and checking 200,000 findings three times over cost it a second on SQLite and three at PostgreSQL's
+    # commit. Deletes still cascade / set null / protect through Django's on_delete.
+    comparison = models.ForeignKey(
+        Comparison, on_delete=models.CASCADE, related_name="items", db_index=False, db_constraint=False
+    )
+    division = models.ForeignKey(
+        "divisions.Division",
+        to_field="code",
+        db_column="division_code",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("行政区划"),
+        db_index=False,
+        db_constraint=False,
+    )
     result = models.CharField(_("结果"), max_length=30, choices=ComparisonSet.choices)
     row = models.PositiveIntegerField(_("名单行号"), null=True, blank=True)
     name = models.CharField(_("名单姓名"), max_length=64, blank=True)
@@ -158,7 +174,13 @@ class ComparisonItem(Scoped):
     category_code = models.CharField(_("类别"), max_length=40, blank=True)
     certified_on = models.DateField(_("认定日期"), null=True, blank=True)
     household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="comparison_items"
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comparison_items",
+        db_index=False,
+        db_constraint=False,
     )
     detail = models.CharField(_("说明"), max_length=500, blank=True)
     applied_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
