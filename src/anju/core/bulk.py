@@ -132,7 +132,8 @@ def query_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.D
             if not text.tell():
                 return pl.DataFrame(schema=schema)
             # COPY writes NULL as nothing and an empty string as "": polars reads them back as null and ""
-            return pl.read_csv(text.getbuffer(), has_header=False, new_columns=list(schema), schema=schema)
+            text.seek(0)
+            return pl.read_csv(text, has_header=False, new_columns=list(schema), schema=schema)
         cursor.execute(sql, params)
         frames = []
         while rows := cursor.fetchmany(FETCH):
