@@ -63,7 +63,7 @@ from anju.registry.models import Department, Grade, House, Household, HouseholdC
 
 from .models import Comparison, ComparisonItem, ComparisonSet, RunStatus
 from .places import PlaceResolver
-from .reader import _SNIFF_BYTES, Column, Table, _delimiter, _encoding, open_table, sha256_of
+from .reader import SNIFF_BYTES, Column, Table, csv_dialect, open_table, sha256_of
 from .values import clean_text, parse_date, parse_id_number, split_multi
 
 Progress = Callable[[int], None]
@@ -74,7 +74,7 @@ FETCH = 100_000
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 _NAME_NOISE = re.compile(r"[\s·•・.]")
 #: characters Python counts as spaces and polars does not (a CSV with them goes through the reader)
-_PY_ONLY_SPACES = re.compile(rb"[\x1c-\x1f]")
+_PY_ONLY_SPACES = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _SHA256_BLOCK = 64
 #: names that clean_text leaves as they are (CJK unified ideographs, ASCII letters and digits): no Python needed
 _PLAIN_TEXT = r"^[\x{4E00}-\x{9FFF}0-9A-Za-z]+$"
@@ -151,22 +151,27 @@ def id_hasher() -> Callable[[str], str]:
 
 
 def near_misses(text: str) -> Iterator[str]:
-    """Every well-formed ID one wrong character or one swap of neighbours away from `text` (see module doc)."""
-    chars = list(text)
-    for i in range(18):
-        original = chars[i]
-        for c in "0123456789X" if i == 17 else "0123456789":
-            if c != original:
-                chars[i] = c
-                if idnumber.check_char("".join(chars[:17])) == chars[17]:
-                    yield "".join(chars)
-        chars[i] = original
-    for i in range(17):
-        if chars[i] != chars[i + 1] and (i < 16 or chars[17] != "X"):
-            chars[i], chars[i + 1] = chars[i + 1], chars[i]
-            if idnumber.check_char("".join(chars[:17])) == chars[17]:
-                yield "".join(chars)
-            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    """Every well-formed ID one wrong character or one swap of neighbours away from `text` (see module doc).
+
+    The weighted sum of the 17 digits is kept and only corrected for the changed digits, so each of the ~170
+    candidates costs one lookup of the check character, not a recomputation of it.
+    """
+    digits = [int(c) for c in text[:17]]
+    weights, table, check = idnumber.WEIGHTS, idnumber.CHECK_CHARS, text[17]
+    total = sum(d * w for d, w in zip(digits, weights, strict=True))
+    for i, (digit, weight) in enumerate(zip(digits, weights, strict=True)):
+        for other in range(10):
+            if other != digit and table[(total + (other - digit) * weight) % 11] == check:
+                yield f"{text[:i]}{other}{text[i + 1 :]}"
+    if table[total % 11] != check:  # the check character itself mistyped
+        yield text[:17] + table[total % 11]
+    for i in range(16):
+        first, second = digits[i], digits[i + 1]
+        if first != second and table[(total + (second - first) * (weights[i] - weights[i + 1])) % 11] == check:
+            yield f"{text[:i]}{text[i + 1]}{text[i]}{text[i + 2 :]}"
+    swapped_last = check != "X" and digits[16] != int(check)  # the last digit and the check character swapped
+    if swapped_last and table[(total + (int(check) - digits[16]) * weights[16]) % 11] == text[16]:
+        yield f"{text[:16]}{check}{text[16]}"
 
 
 def name_key(name: str) -> str:
@@ -230,8 +235,7 @@ def _plain_csv(path: Path, table: Table) -> tuple[pl.Series, dict[str, Cells]] |
     data = path.read_bytes()
     if data.startswith(_WORKBOOK_MAGIC):
         return None
-    encoding = _encoding(data[:_SNIFF_BYTES])
-    delimiter = _delimiter(data[:_SNIFF_BYTES].decode(encoding, errors="ignore"))
+    encoding, delimiter = csv_dialect(data[:SNIFF_BYTES])
     if encoding == "utf-8-sig":
         data = data[3:]
     elif encoding != "utf-8":
@@ -239,13 +243,15 @@ def _plain_csv(path: Path, table: Table) -> tuple[pl.Series, dict[str, Cells]] |
             data = data.decode(encoding).encode()
         except UnicodeDecodeError:
             return None
-    if (
+    if (  # each a memchr-speed scan of the bytes (a regular expression took 0.2 s on 57 MB)
         b'"' in data
         or b"\n\n" in data
-        or b"\n\r\n" in data
-        or data.startswith((b"\n", b"\r\n"))
-        or data.count(b"\r") != data.count(b"\r\n")
-        or _PY_ONLY_SPACES.search(data)
+        or data.startswith(b"\n")
+        or any(space in data for space in _PY_ONLY_SPACES)
+        or (
+            b"\r" in data
+            and (b"\n\r\n" in data or data.startswith(b"\r\n") or data.count(b"\r") != data.count(b"\r\n"))
+        )
     ):
         return None
     start = 0

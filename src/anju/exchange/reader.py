@@ -30,7 +30,7 @@ HEADER_SCAN_ROWS = 30
 SUFFIXES = (".xlsx", ".xls", ".csv")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
-_SNIFF_BYTES = 1 << 20
+SNIFF_BYTES = 1 << 20
 
 
 def normalize_header(text: object) -> str:
@@ -195,7 +195,7 @@ def open_table(path: Path | str, columns: Sequence[Column]) -> Table:
         )
     try:
         with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+            head = handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise DomainError(_("无法打开文件：{error}").format(error=exc.strerror or exc)) from exc
     if not head:
@@ -273,6 +273,13 @@ def _encoding(head: bytes) -> str:
         raise DomainError(_("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV，或另存为 .xlsx")) from None
 
 
+def csv_dialect(head: bytes) -> tuple[str, str]:
+    """A CSV's encoding and delimiter from its first SNIFF_BYTES: the reader's rules, for a caller that reads the
+    file another way (the comparison hands a plain CSV to polars)."""
+    encoding = _encoding(head)
+    return encoding, _delimiter(head.decode(encoding, errors="ignore"))
+
+
 def _delimiter(sample: str) -> str:
     lines = sample.splitlines()[:HEADER_SCAN_ROWS]
     counts = {d: sum(line.count(d) for line in lines) for d in (",", "\t", ";")}
@@ -283,11 +290,10 @@ def _delimiter(sample: str) -> str:
 def _open_csv(path: Path, head: bytes, columns: Sequence[Column]) -> Table:
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise DomainError(_("文件内容不是文本表格（含有二进制数据），可能已损坏"))
-    encoding = _encoding(head)
-    sample = head.decode(encoding, errors="ignore")
+    encoding, delimiter = csv_dialect(head)
     handle = path.open(encoding=encoding, newline="")
     try:
-        reader: Iterable[list[str]] = csv.reader(handle, delimiter=_delimiter(sample))
+        reader: Iterable[list[str]] = csv.reader(handle, delimiter=delimiter)
         rows = iter(reader)
         buffered = [row for _i, row in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
         if not any(not _blank(c) for row in buffered for c in row):

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from anju.audit.models import Event
@@ -130,6 +132,28 @@ def test_near_misses_find_the_registered_number_for_a_wrong_digit_and_a_swap():
         assert original in found
         assert all(idnumber.check_char(c[:17]) == c[17] for c in found)
         assert len(found) < 60  # a few candidates per bad ID, not a scan of the registry
+
+
+def _near_misses_by_definition(text: str) -> list[str]:
+    """Every string one substitution or one swap of neighbours away with a valid check character, in the order
+    near_misses promises (substitutions by position and character, then swaps by position)."""
+    found = []
+    for i in range(18):
+        for c in "0123456789X" if i == 17 else "0123456789":
+            candidate = text[:i] + c + text[i + 1 :]
+            if c != text[i] and idnumber.check_char(candidate[:17]) == candidate[17]:
+                found.append(candidate)
+    for i in range(17):
+        candidate = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+        well_formed = text[i] != text[i + 1] and "X" not in candidate[:17]
+        if well_formed and idnumber.check_char(candidate[:17]) == candidate[17]:
+            found.append(candidate)
+    return found
+
+
+@given(st.from_regex(r"\A[0-9]{17}[0-9X]\Z", alphabet="0123456789X"))
+def test_near_misses_are_exactly_the_one_slip_neighbours_with_a_valid_check_character(text):
+    assert list(near_misses(text)) == _near_misses_by_definition(text)
 
 
 def test_id_hasher_is_the_keyed_hash():
