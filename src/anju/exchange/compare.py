@@ -39,6 +39,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -571,9 +572,13 @@ class _Run:
         bad = frame.filter(pl.col("id").is_null())
         bad_raws = _pick(cells.get("id_number", blank), bad["idx"].to_list())
         del cells, frame  # the raw cells and the unsplit rows: memory for the registry
-        valid = valid.with_columns(id_hash=_hashes(valid["id"]))
-        self.within = self.prefix if self._outside() else None
-        registry = _registry(self.within)
+        # The keyed hashes (Python) are computed in a second thread while this one reads the registry, which is
+        # mostly the database's and polars' work without the GIL. Only this thread uses the connection.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            hashes = pool.submit(_hashes, valid["id"])
+            self.within = self.prefix if self._outside() else None
+            registry = _registry(self.within)
+            valid = valid.with_columns(id_hash=hashes.result())
         typo_pairs = self._bad_ids(bad, bad_raws, registry)
         matched = valid.join(registry, on="id_hash", how="inner", maintain_order="left")
         missing = valid.join(registry, on="id_hash", how="anti", maintain_order="left")
