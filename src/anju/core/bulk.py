@@ -111,7 +111,8 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame, rows_per_batch:
                 cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", batch.iter_rows())
 
 
-#: rows read at a time by query_frame / table_frame (bounded memory per step)
+#: rows read at a time by query_frame / table_frame (bounded memory per step; the chunks are kept as they are,
+#: not copied into one: a million-row read would briefly take twice its memory)
 FETCH = 100_000
 #: the ASCII unit separator between the values of a SQLite column read by table_frame
 _UNIT = "\x1f"
@@ -138,7 +139,7 @@ def query_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.D
         frames = []
         while rows := cursor.fetchmany(FETCH):
             frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
-        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+        return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=schema)
 
 
 def table_frame(
@@ -176,7 +177,7 @@ def table_frame(
             else:
                 cursor.execute(f"SELECT {select} {between}", bounds)
                 frames.append(pl.DataFrame(cursor.fetchall(), schema=schema, orient="row"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=schema)
 
 
 @contextmanager

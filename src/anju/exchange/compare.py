@@ -50,7 +50,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import require_action
@@ -348,7 +348,7 @@ def _valid_plain_ids(ids: pl.Series) -> pl.Series:
         ids.slice(start, FETCH).to_frame("id").select(valid.fill_null(False).alias("valid"))["valid"]
         for start in range(0, len(ids), FETCH)
     ]
-    return pl.concat(parts) if parts else pl.Series("valid", [], dtype=pl.Boolean)
+    return pl.concat(parts, rechunk=False) if parts else pl.Series("valid", [], dtype=pl.Boolean)
 
 
 def keyed_hashes(numbers: list[str]) -> list[str]:
@@ -380,7 +380,7 @@ def _hashes(numbers: pl.Series) -> pl.Series:
         pl.Series(keyed_hashes(numbers.slice(start, FETCH).to_list()), dtype=pl.String)
         for start in range(0, len(numbers), FETCH)
     ]
-    return pl.concat(parts) if parts else pl.Series([], dtype=pl.String)
+    return pl.concat(parts, rechunk=False) if parts else pl.Series([], dtype=pl.String)
 
 
 # -- reading the registry as frames -----------------------------------------------------------------------------
@@ -426,8 +426,10 @@ def _registry(prefix: str | None) -> pl.DataFrame:
         scoped_params + household_params,
         {"pk": pl.Int64},
     )
-    return registry.join(unsafe, on="pk", how="left", maintain_order="left").with_columns(
-        pl.col("head_name").fill_null(""), housed=~pl.col("pk").is_in(houseless["pk"].implode())
+    return registry.with_columns(  # new columns only: a join would copy the million rows
+        pl.col("head_name").fill_null(""),
+        rank=pl.col("pk").replace_strict(unsafe["pk"], unsafe["rank"], default=None, return_dtype=pl.Int32),
+        housed=~pl.col("pk").is_in(houseless["pk"].implode()),
     )
 
 
@@ -443,6 +445,23 @@ def _active(prefix: str | None, categories: set[int]) -> pl.DataFrame:
         f"AND {within} AND category_id IN ({marks})"
     )
     return bulk.query_frame(sql, [*params, *sorted(categories)], schema)
+
+
+def _match(valid: pl.DataFrame, registry: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The list rows whose keyed hash is in the registry (with the household's columns) and the others, in list
+    order. The join is of the hashes and row positions only; the wide rows are then gathered by position: joining
+    the wide frames took 400 MB more at a million rows (a keyed hash is unique in the registry)."""
+    pairs = valid.select("id_hash", at=pl.int_range(pl.len(), dtype=pl.UInt32)).join(
+        registry.select("id_hash", position=pl.int_range(pl.len(), dtype=pl.UInt32)),
+        on="id_hash",
+        how="inner",
+        maintain_order="left",
+    )
+    matched = pl.concat(
+        [valid[pairs["at"]], registry.drop("id_hash")[pairs["position"]]], how="horizontal", rechunk=False
+    )
+    unmatched = pl.repeat(True, valid.height, eager=True).scatter(pairs["at"], False)
+    return matched, valid.filter(unmatched)
 
 
 # -- the comparison --------------------------------------------------------------------------------------------
@@ -512,6 +531,13 @@ class _Run:
         self.total = 0
 
     # -- bookkeeping --------------------------------------------------------------------------------------------
+    def pair_key(self) -> pl.Expr:
+        """(household, category) as one integer, the category by its rank among all categories: hashing and
+        joining one Int64 column takes a fraction of the memory of a two-column key at a million pairs."""
+        ranks = {pk: rank for rank, pk in enumerate(sorted(self.by_pk))}
+        category = pl.col("category").replace_strict(ranks, return_dtype=pl.Int64)
+        return (pl.col("pk") * (len(ranks) + 1) + category).alias("key")
+
     def issue(self, row: int, step: int, column: str, value: str, message: str, compared: bool, order: int = 0) -> None:
         """A problem of `row`; (step, order) put it where the per-row reading meets it."""
         self.issues.append((row, step, order, Issue(row, COLUMNS[column][0], value, message, compared)))
@@ -552,38 +578,25 @@ class _Run:
 
     # -- the columns --------------------------------------------------------------------------------------------
     def run(self, path: Path) -> None:
-        """Read the list, compute the sets stage by stage, writing each stage's findings as it ends."""
-        rows, cells = _read_list(path)
-        self.total = n = len(rows)
-        blank = pl.Series([None] * n, dtype=pl.String)
-        names = _texts(cells.get("name", blank))
-        frame = pl.DataFrame({"idx": pl.int_range(n, dtype=pl.UInt32, eager=True), "row": rows, "name": names})
-        for row in frame.filter(pl.col("name") == "")["row"].to_list():
-            self.issue(row, 0, "name", "", _("姓名不能为空"), compared=False)
-        frame = frame.with_columns(village=self._places(frame, cells, blank)).filter(
-            (pl.col("name") != "") & pl.col("village").ne_missing("-")
-        )
-        frame = frame.with_columns(
-            categories=self._categories(frame, cells.get("category", blank)),
-            certified_on=self._dates(frame, cells.get("certified_on", blank)),
-            id=self._ids(frame, cells.get("id_number", blank)),
-        )
-        valid = frame.filter(pl.col("id").is_not_null())
-        bad = frame.filter(pl.col("id").is_null())
-        bad_raws = _pick(cells.get("id_number", blank), bad["idx"].to_list())
-        del cells, frame  # the raw cells and the unsplit rows: memory for the registry
-        # The keyed hashes (Python) are computed in a second thread while this one reads the registry, which is
-        # mostly the database's and polars' work without the GIL. Only this thread uses the connection.
+        """Read the list and the registry at the same time, then compute the sets stage by stage, writing each
+        stage's findings as it ends.
+
+        The list side (read, clean, check, hash: polars and Python) runs in a second thread while this one reads
+        the registry (mostly the database's and polars' work, without the GIL): on two cores the two halves
+        overlap. Only this thread uses the database connection; the list's thread gets the divisions it needs
+        already read (PlaceResolver) and every category's memberships are read, the list's picked afterwards.
+        """
+        resolver = PlaceResolver()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            hashes = pool.submit(_hashes, valid["id"])
+            list_side = pool.submit(self._list, path, resolver, translation.get_language())
             self.within = self.prefix if self._outside() else None
             registry = _registry(self.within)
-            valid = valid.with_columns(id_hash=hashes.result())
+            active = _active(self.within, set(self.by_pk))
+            valid, bad, bad_raws = list_side.result()
+        active = active.filter(pl.col("category").is_in(sorted(self.listed_categories))).with_columns(self.pair_key())
         typo_pairs = self._bad_ids(bad, bad_raws, registry)
-        matched = valid.join(registry, on="id_hash", how="inner", maintain_order="left")
-        missing = valid.join(registry, on="id_hash", how="anti", maintain_order="left")
+        matched, missing = _match(valid, registry)
         del valid, registry
-        active = _active(self.within, self.listed_categories)
         listed = self._matched(matched, typo_pairs, active)
         self.flush()
         self._house(matched)
@@ -594,7 +607,33 @@ class _Run:
         self._no_longer_listed(active, listed)
         self.flush()
 
-    def _places(self, frame: pl.DataFrame, cells: dict[str, Cells], blank: pl.Series) -> pl.Series:
+    def _list(self, path: Path, resolver: PlaceResolver, language: str) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
+        """The list's rows with a valid ID (keyed hash added), those without, and the latter's raw ID cells."""
+        with translation.override(language):
+            rows, cells = _read_list(path)
+            self.total = n = len(rows)
+            blank = pl.Series([None] * n, dtype=pl.String)
+            names = _texts(cells.get("name", blank))
+            frame = pl.DataFrame({"idx": pl.int_range(n, dtype=pl.UInt32, eager=True), "row": rows, "name": names})
+            for row in frame.filter(pl.col("name") == "")["row"].to_list():
+                self.issue(row, 0, "name", "", _("姓名不能为空"), compared=False)
+            frame = frame.with_columns(village=self._places(frame, cells, blank, resolver)).filter(
+                (pl.col("name") != "") & pl.col("village").ne_missing("-")
+            )
+            frame = frame.with_columns(
+                categories=self._categories(frame, cells.get("category", blank)),
+                certified_on=self._dates(frame, cells.get("certified_on", blank)),
+                id=self._ids(frame, cells.get("id_number", blank)),
+            )
+            valid = frame.filter(pl.col("id").is_not_null())
+            bad = frame.filter(pl.col("id").is_null())
+            bad_raws = _pick(cells.get("id_number", blank), bad["idx"].to_list())
+            del cells, frame  # the raw cells and the unsplit rows: memory for the registry
+            return valid.with_columns(id_hash=_hashes(valid["id"])), bad, bad_raws
+
+    def _places(
+        self, frame: pl.DataFrame, cells: dict[str, Cells], blank: pl.Series, resolver: PlaceResolver
+    ) -> pl.Series:
         """Each row's village code: null if it names none (or one we cannot find), "-" if outside the scope."""
         villages = _texts(cells.get("village", blank)).gather(frame["idx"])
         named = (frame["name"] != "") & (villages != "")
@@ -609,7 +648,6 @@ class _Run:
                 "village": villages,
             }
         )
-        resolver = PlaceResolver()
         triples = places.filter(named).select("county", "town", "village").unique(maintain_order=True)
         codes, messages = [], []
         for county, town, village in triples.iter_rows():
@@ -753,8 +791,9 @@ class _Run:
 
     def _matched(
         self, matched: pl.DataFrame, typo_pairs: list[tuple[int, int, int, int]], active: pl.DataFrame
-    ) -> pl.DataFrame:
-        """姓名不同 per row, 类别缺失 per first (person, category); later repeats reported. Returns the listed pairs."""
+    ) -> pl.Series:
+        """姓名不同 per row, 类别缺失 per first (person, category); later repeats reported. Returns the listed pairs'
+        keys (pair_key)."""
         for row, name, id_number, id_hash, pk, head, home in (
             matched.filter(pl.col("name") != pl.col("head_name"))
             .select("row", "name", "id", "id_hash", "pk", "head_name", "home")
@@ -763,32 +802,39 @@ class _Run:
             if name_key(name) != name_key(head):
                 common = {"row": row, "name": name, "id_masked": idnumber.mask(id_number), "id_hash": id_hash}
                 self.add(ComparisonSet.NAME_DIFFERS, pk, home, **common)
-        schema = {"idx": pl.UInt32, "order": pl.Int64, "pk": pl.Int64, "category": pl.Int64}
+        # Pairs carry their row's position in `matched` (`at`; null for typos): rows are gathered back by position,
+        # not joined back by idx, which would hash all of `matched` once more.
+        schema = {"idx": pl.UInt32, "order": pl.Int64, "pk": pl.Int64, "category": pl.Int64, "at": pl.UInt32}
         listed = (
-            matched.select("idx", pl.int_ranges(pl.col("categories").list.len()).alias("order"), "pk", "categories")
+            matched.select(
+                "idx",
+                pl.int_ranges(pl.col("categories").list.len()).alias("order"),
+                "pk",
+                "categories",
+                at=pl.int_range(pl.len(), dtype=pl.UInt32),
+            )
             .explode("order", "categories")
             .drop_nulls("categories")
             .rename({"categories": "category"})
-            .with_columns(pl.col("order").cast(pl.Int64), typo=pl.lit(False))
+            .with_columns(pl.col("order").cast(pl.Int64))
         )
-        typos = pl.DataFrame(typo_pairs, schema=schema, orient="row").with_columns(typo=pl.lit(True))
-        pairs = (
-            pl.concat([listed.select(*schema, "typo"), typos])
-            .sort("idx", "order")
-            .with_columns(first=pl.struct("pk", "category").is_first_distinct())
-        )
-        repeats = pairs.filter(~pl.col("first") & ~pl.col("typo")).join(matched.select("idx", "row"), on="idx")
-        for row, order, category in repeats.select("row", "order", "category").iter_rows():
+        typos = pl.DataFrame([(*pair, None) for pair in typo_pairs], schema=schema, orient="row")
+        # both in row order already (typos are other rows): merged, not sorted
+        pairs = listed.select(*schema).merge_sorted(typos.sort("idx", "order"), key="idx").with_columns(self.pair_key())
+        pairs = pairs.with_columns(first=pl.col("key").is_first_distinct())
+        repeats = pairs.filter(~pl.col("first") & pl.col("at").is_not_null())
+        rows = matched["row"].gather(repeats["at"])
+        for row, order, category in zip(rows, repeats["order"], repeats["category"], strict=True):
             name = self.by_pk[category].name
             self.issue(row, 4, "category", name, _("与前面的行重复（同一人同一类别）"), True, order)
-        missing = (
-            pairs.filter(pl.col("first") & ~pl.col("typo"))
-            .join(active, on=["pk", "category"], how="anti", maintain_order="left")
-            .join(
-                matched.select("idx", "row", "name", "id", "id_hash", "home", "certified_on"),
-                on="idx",
-                maintain_order="left",
-            )
+        on_record = pl.col("key").is_in(active["key"].implode())
+        gaps = pairs.filter(pl.col("first") & pl.col("at").is_not_null() & ~on_record)
+        missing = pl.concat(
+            [
+                matched.select("row", "name", "id", "id_hash", "home", "certified_on")[gaps["at"]],
+                gaps.select("pk", "category"),
+            ],
+            how="horizontal",
         )
         for row, name, id_number, id_hash, pk, home, category, certified_on in missing.select(
             "row", "name", "id", "id_hash", "pk", "home", "category", "certified_on"
@@ -804,12 +850,13 @@ class _Run:
                 category_code=self.by_pk[category].code,
                 certified_on=certified_on,
             )
-        return pairs.select("pk", "category").unique()
+        return pairs["key"]
 
     def _house(self, matched: pl.DataFrame) -> None:
         """房屋不安全 on each household's first row: worst house D, C or unrated, or no house at all."""
-        unsafe = matched.unique("pk", keep="first", maintain_order=True).filter(
-            pl.col("rank").is_not_null() | ~pl.col("housed")
+        # the condition is the household's, so filtering first keeps each household's first row (a tenth to dedupe)
+        unsafe = matched.filter(pl.col("rank").is_not_null() | ~pl.col("housed")).filter(
+            pl.col("pk").is_first_distinct()
         )
         ranks = {rank: str(Grade(grade).label) for grade, rank in _GRADE_RANK.items()}
         detail = pl.col("rank").replace_strict(ranks, default=None, return_dtype=pl.String).fill_null(_("尚未登记房屋"))
@@ -876,9 +923,10 @@ class _Run:
             found.update(outside.filter(id_hash__in=hashes[start : start + 500]).values_list("id_hash", flat=True))
         return found
 
-    def _no_longer_listed(self, active: pl.DataFrame, listed: pl.DataFrame) -> None:
-        """Registry memberships of the list's categories that the list no longer has, by household and category."""
-        gone = active.join(listed, on=["pk", "category"], how="anti")
+    def _no_longer_listed(self, active: pl.DataFrame, listed: pl.Series) -> None:
+        """Registry memberships of the list's categories that the list no longer has, by household and category
+        (`listed`: the keys of the pairs on the list)."""
+        gone = active.filter(~pl.col("key").is_in(listed.implode())).select("pk", "category")
         if gone.is_empty():
             return
         within, params = _within(self.within, "c.division_code")
