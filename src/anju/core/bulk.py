@@ -147,25 +147,29 @@ def table_frame(
 ) -> pl.DataFrame:
     """`SELECT <expressions> FROM <model's table> WHERE <where>` as a frame: name → (SQL expression, dtype).
 
-    For the million-row reads of the comparison. SQLite hands rows to Python one tuple at a time (1.4 s for four
-    columns of a million households, of which the scan is 0.3 s), so it is asked for each column of FETCH rowids
-    as one string, the values joined by the unit separator, and polars splits them (0.6 s). The aggregates of one
-    query see the rows in the same order, so the columns line up; a chunk whose parts do not add up to its row
-    count (a NULL, which group_concat skips, or a value holding the separator) is read again as tuples.
+    For the million-row reads of the comparison, FETCH primary keys at a time (a range of the key's index), so
+    that no more than a chunk's text is held besides the frame. PostgreSQL: query_frame per chunk. SQLite hands
+    rows to Python one tuple at a time (1.4 s for four columns of a million households, of which the scan is
+    0.3 s), so it is asked for each column of a chunk as one string, the values joined by the unit separator, and
+    polars splits them (0.6 s). The aggregates of one query see the rows in the same order, so the columns line
+    up; a chunk whose parts do not add up to its row count (a NULL, which group_concat skips, or a value holding
+    the separator) is read again as tuples.
     """
-    table = connection.ops.quote_name(model._meta.db_table)
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
     schema = {name: dtype for name, (_expression, dtype) in columns.items()}
     select = ", ".join(expression for expression, _dtype in columns.values())
-    if connection.vendor != "sqlite":
-        return query_frame(f"SELECT {select} FROM {table} WHERE {where}", params, schema)
     joined = ", ".join(f"group_concat({expression}, char(31))" for expression, _dtype in columns.values())
-    between = f"FROM {table} WHERE rowid BETWEEN %s AND %s AND ({where})"
+    between = f"FROM {table} WHERE {pk} BETWEEN %s AND %s AND ({where})"
     frames = []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}")
+        cursor.execute(f"SELECT MIN({pk}), MAX({pk}) FROM {table}")
         low, high = cursor.fetchone()
         for start in range(low or 0, (high or -1) + 1, FETCH):
             bounds = [start, start + FETCH - 1, *params]
+            if connection.vendor != "sqlite":
+                frames.append(query_frame(f"SELECT {select} {between}", bounds, schema))
+                continue
             cursor.execute(f"SELECT COUNT(*), {joined} {between}", bounds)
             count, *texts = cursor.fetchone()
             if not count:
