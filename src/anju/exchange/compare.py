@@ -7,10 +7,11 @@ a whole, because a million rows through a per-row parser cost a minute and a hal
 dates, places, names) are parsed once per distinct value; ID numbers of the plain 18-character shape are checked
 against GB 11643 with polars expressions (address code, birth date, check character), and only the others go
 through the per-cell parser, which gives the exact Chinese reason; the valid numbers become keyed hashes in one
-comprehension. The registry in scope is read as frames (keyed hash, household, head name, village, worst house
-grade; the active memberships of the list's categories) and the five result sets are joins and anti-joins of
-those frames; nothing is compared pairwise. Findings go to the database with `anju.core.bulk.insert_rows` (COPY /
-executemany) and the workbook is written afterwards from the stored rows. Only household heads can be matched:
+comprehension. All that runs in a second thread while this one reads the registry in scope as frames (keyed hash,
+household, head name, village, worst unsafe house; the active memberships) through `anju.core.bulk`'s column
+reads; the five result sets are then joins and anti-joins of those frames, nothing is compared pairwise. Findings
+go to the database as frames (`bulk.insert_frame`: COPY / executemany) and the workbook is written afterwards from
+the stored rows (docs/BENCHMARKS.md "导入与比对" has the timings). Only household heads can be matched:
 members carry no ID number in the registry (registry.Member), so a member on the list is reported as not in the
 registry.
 
@@ -351,8 +352,8 @@ def _valid_plain_ids(ids: pl.Series) -> pl.Series:
     return pl.concat(parts, rechunk=False) if parts else pl.Series("valid", [], dtype=pl.Boolean)
 
 
-def keyed_hashes(numbers: list[str]) -> list[str]:
-    """idnumber.keyed_hash of many normalised numbers, the HMAC key set up once.
+def keyed_digests(numbers: list[str]) -> list[bytes]:
+    """The raw 32 bytes of idnumber.keyed_hash of many normalised numbers, the HMAC key set up once.
 
     HMAC-SHA256 spelt out (RFC 2104: H(K⊕opad ‖ H(K⊕ipad ‖ m))) from the two keyed SHA-256 states, copied per
     number: half the time of `hmac.HMAC.copy`, which copies both states and checks its arguments each time.
@@ -364,23 +365,35 @@ def keyed_hashes(numbers: list[str]) -> list[str]:
     inner = hashlib.sha256(bytes(k ^ 0x36 for k in key)).copy
     outer = hashlib.sha256(bytes(k ^ 0x5C for k in key)).copy
 
-    def digest(value: str) -> str:
+    def digest(value: str) -> bytes:
         first = inner()
         first.update(value.encode())
         second = outer()
         second.update(first.digest())
-        return second.hexdigest()
+        return second.digest()
 
     return [digest(value) for value in numbers]
 
 
+def keyed_hashes(numbers: list[str]) -> list[str]:
+    """idnumber.keyed_hash (hex, as stored) of many normalised numbers."""
+    return [digest.hex() for digest in keyed_digests(numbers)]
+
+
 def _hashes(numbers: pl.Series) -> pl.Series:
-    """keyed_hashes of a column, FETCH at a time (a million Python strings at once would double the peak)."""
+    """keyed_digests of a column, FETCH at a time (a million Python objects at once would double the peak).
+
+    The frames carry the 32 raw bytes, not the 64 hex characters the database stores: a million of them on each
+    side of the join are 60 MB less; findings turn them back into hex (_HEX) as they are written."""
     parts = [
-        pl.Series(keyed_hashes(numbers.slice(start, FETCH).to_list()), dtype=pl.String)
+        pl.Series(keyed_digests(numbers.slice(start, FETCH).to_list()), dtype=pl.Binary)
         for start in range(0, len(numbers), FETCH)
     ]
-    return pl.concat(parts, rechunk=False) if parts else pl.Series([], dtype=pl.String)
+    return pl.concat(parts, rechunk=False) if parts else pl.Series([], dtype=pl.Binary)
+
+
+#: a frame's raw keyed hash as the database stores it
+_HEX = pl.col("id_hash").bin.encode("hex")
 
 
 # -- reading the registry as frames -----------------------------------------------------------------------------
@@ -427,6 +440,7 @@ def _registry(prefix: str | None) -> pl.DataFrame:
         {"pk": pl.Int64},
     )
     return registry.with_columns(  # new columns only: a join would copy the million rows
+        pl.col("id_hash").str.decode("hex"),
         pl.col("head_name").fill_null(""),
         rank=pl.col("pk").replace_strict(unsafe["pk"], unsafe["rank"], default=None, return_dtype=pl.Int32),
         housed=~pl.col("pk").is_in(houseless["pk"].implode()),
@@ -504,7 +518,7 @@ def _item_exprs(
         pl.col("row"),
         pl.col("name"),
         masked.alias("id_masked"),
-        pl.col("id_hash"),
+        _HEX,
         column(id_cipher).alias("id_cipher"),
         column(category_code).alias("category_code"),
         column(certified_on, pl.Date).alias("certified_on"),
@@ -750,8 +764,8 @@ class _Run:
             if _ID_SHAPE.fullmatch(text):
                 candidates[idx] = list(near_misses(text))
         numbers = [c for found in candidates.values() for c in found]
-        hashes = dict(zip(numbers, keyed_hashes(numbers), strict=True))
-        wanted = registry.filter(pl.col("id_hash").is_in(list(hashes.values())))
+        hashes = dict(zip(numbers, keyed_digests(numbers), strict=True))
+        wanted = registry.filter(pl.col("id_hash").is_in(pl.Series(list(hashes.values()), dtype=pl.Binary).implode()))
         near = {
             h: (pk, name_key(head), home)
             for h, pk, head, home in wanted.select("id_hash", "pk", "head_name", "home").iter_rows()
@@ -796,7 +810,7 @@ class _Run:
         keys (pair_key)."""
         for row, name, id_number, id_hash, pk, head, home in (
             matched.filter(pl.col("name") != pl.col("head_name"))
-            .select("row", "name", "id", "id_hash", "pk", "head_name", "home")
+            .select("row", "name", "id", _HEX, "pk", "head_name", "home")
             .iter_rows()
         ):
             if name_key(name) != name_key(head):
@@ -831,7 +845,7 @@ class _Run:
         gaps = pairs.filter(pl.col("first") & pl.col("at").is_not_null() & ~on_record)
         missing = pl.concat(
             [
-                matched.select("row", "name", "id", "id_hash", "home", "certified_on")[gaps["at"]],
+                matched.select("row", "name", "id", _HEX, "home", "certified_on")[gaps["at"]],
                 gaps.select("pk", "category"),
             ],
             how="horizontal",
@@ -887,7 +901,7 @@ class _Run:
         for row, id_number, order in rows.filter(~pl.col("first")).select("row", "id", "order").iter_rows():
             self.issue(row, 4, "id_number", idnumber.mask(id_number), _("与前面的行重复"), True, order)
         rows = rows.filter("first")
-        elsewhere = self._registered_elsewhere(rows["id_hash"].unique().to_list())
+        elsewhere = self._registered_elsewhere([h.hex() for h in rows["id_hash"].unique().to_list()])
         people = rows.unique("idx", keep="first", maintain_order=True).select("idx", "id")
         ciphers = people.select(
             "idx", id_cipher=pl.Series(idnumber.encrypt_many(people["id"].to_list()), dtype=pl.String)
@@ -900,7 +914,7 @@ class _Run:
                 id_cipher="id_cipher",
                 category_code=pl.col("category").replace_strict(codes, return_dtype=pl.String),
                 certified_on="certified_on",
-                detail=pl.when(pl.col("id_hash").is_in(list(elsewhere)))
+                detail=pl.when(_HEX.is_in(list(elsewhere)))
                 .then(pl.lit(_("已在本次比对范围以外登记，请核实户籍所在地")))
                 .otherwise(pl.lit("")),
             )
