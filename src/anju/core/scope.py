@@ -62,20 +62,27 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(where)
 
 
-class Scoped(models.Model):
-    """Abstract base of every row that belongs to a division (its village or smallest division).
-
-    `division_code` is a real foreign key to the division tree, so an unknown code cannot be stored.
-    """
-
-    division = models.ForeignKey(
+def division_field(**options: Any) -> models.ForeignKey:
+    """The foreign key to the division tree by code that every Scoped row has; `options` for a model that must
+    differ (a findings table written in bulk from codes just read drops the index and the constraint)."""
+    return models.ForeignKey(
         "divisions.Division",
         to_field="code",
         db_column="division_code",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("行政区划"),
+        **options,
     )
+
+
+class Scoped(models.Model):
+    """Abstract base of every row that belongs to a division (its village or smallest division).
+
+    `division_code` is a real foreign key to the division tree, so an unknown code cannot be stored.
+    """
+
+    division = division_field()
 
     scope_field: ClassVar[str] = "division_id"
     # Rows that an upper level sets for everyone below (a city campaign) are seen, not changed, down the tree.

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from anju.core.scope import Scoped
+from anju.core.scope import Scoped, division_field
 from anju.registry.models import Department, Household
 
 
@@ -155,16 +155,7 @@ class ComparisonItem(Scoped):
     comparison = models.ForeignKey(
         Comparison, on_delete=models.CASCADE, related_name="items", db_index=False, db_constraint=False
     )
-    division = models.ForeignKey(
-        "divisions.Division",
-        to_field="code",
-        db_column="division_code",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("行政区划"),
-        db_index=False,
-        db_constraint=False,
-    )
+    division = division_field(db_index=False, db_constraint=False)
     result = models.CharField(_("结果"), max_length=30, choices=ComparisonSet.choices)
     row = models.PositiveIntegerField(_("名单行号"), null=True, blank=True)
     name = models.CharField(_("名单姓名"), max_length=64, blank=True)
