@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import hmac
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_SHA256_BLOCK = 64
 CHECK_CHARS = "10X98765432"
 _CIPHER_VERSION = "v1"
 
@@ -77,9 +78,32 @@ def mask(value: str) -> str:
 
 
 def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 of the normalised number: unique per person, useless without the key."""
-    key = bytes.fromhex(settings.ANJU_ID_HASH_KEY)
-    return hmac.new(key, normalize(value).encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of the normalised number (hex): unique per person, useless without the key."""
+    return keyed_digests([normalize(value)])[0].hex()
+
+
+def keyed_digests(numbers: Sequence[str]) -> list[bytes]:
+    """The 32 raw bytes of keyed_hash of many numbers that are already normalised (imports and comparisons of a
+    million rows): HMAC-SHA256 spelt out (RFC 2104: H(K⊕opad ‖ H(K⊕ipad ‖ m))) from the two keyed SHA-256 states,
+    set up once and copied per number, half the time of `hmac.HMAC.copy`."""
+    inner, outer = _keyed_states(settings.ANJU_ID_HASH_KEY)
+    digests = []
+    for value in numbers:
+        first = inner()
+        first.update(value.encode())
+        second = outer()
+        second.update(first.digest())
+        digests.append(second.digest())
+    return digests
+
+
+@cache
+def _keyed_states(key_hex: str) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    key = bytes.fromhex(key_hex)
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    return hashlib.sha256(bytes(k ^ 0x36 for k in key)).copy, hashlib.sha256(bytes(k ^ 0x5C for k in key)).copy
 
 
 @cache

@@ -34,8 +34,6 @@ A row whose place columns name a village outside the subtree is reported and not
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import io
 import re
 import unicodedata
@@ -47,7 +45,6 @@ from typing import IO, Any
 
 import polars as pl
 import xlsxwriter
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
@@ -77,7 +74,6 @@ _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 _NAME_NOISE = re.compile(r"[\s·•・.]")
 #: characters Python counts as spaces and polars does not (a CSV with them goes through the reader)
 _PY_ONLY_SPACES = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
-_SHA256_BLOCK = 64
 #: names that clean_text leaves as they are (CJK unified ideographs, ASCII letters and digits): no Python needed
 _PLAIN_TEXT = r"^[\x{4E00}-\x{9FFF}0-9A-Za-z]+$"
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
@@ -138,18 +134,6 @@ def parse_source(text: str) -> str:
             errors={"source": _("来源部门无效")},
         )
     return code
-
-
-def id_hasher() -> Callable[[str], str]:
-    """idnumber.keyed_hash for already normalised numbers, with the HMAC key set up once (a million rows)."""
-    base = hmac.new(bytes.fromhex(settings.ANJU_ID_HASH_KEY), digestmod=hashlib.sha256)
-
-    def digest(value: str) -> str:
-        mac = base.copy()
-        mac.update(value.encode())
-        return mac.hexdigest()
-
-    return digest
 
 
 def near_misses(text: str) -> Iterator[str]:
@@ -352,41 +336,18 @@ def _valid_plain_ids(ids: pl.Series) -> pl.Series:
     return pl.concat(parts, rechunk=False) if parts else pl.Series("valid", [], dtype=pl.Boolean)
 
 
-def keyed_digests(numbers: list[str]) -> list[bytes]:
-    """The raw 32 bytes of idnumber.keyed_hash of many normalised numbers, the HMAC key set up once.
-
-    HMAC-SHA256 spelt out (RFC 2104: H(K⊕opad ‖ H(K⊕ipad ‖ m))) from the two keyed SHA-256 states, copied per
-    number: half the time of `hmac.HMAC.copy`, which copies both states and checks its arguments each time.
-    """
-    key = bytes.fromhex(settings.ANJU_ID_HASH_KEY)
-    if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(k ^ 0x36 for k in key)).copy
-    outer = hashlib.sha256(bytes(k ^ 0x5C for k in key)).copy
-
-    def digest(value: str) -> bytes:
-        first = inner()
-        first.update(value.encode())
-        second = outer()
-        second.update(first.digest())
-        return second.digest()
-
-    return [digest(value) for value in numbers]
-
-
 def keyed_hashes(numbers: list[str]) -> list[str]:
     """idnumber.keyed_hash (hex, as stored) of many normalised numbers."""
-    return [digest.hex() for digest in keyed_digests(numbers)]
+    return [digest.hex() for digest in idnumber.keyed_digests(numbers)]
 
 
 def _hashes(numbers: pl.Series) -> pl.Series:
-    """keyed_digests of a column, FETCH at a time (a million Python objects at once would double the peak).
+    """idnumber.keyed_digests of a column, FETCH at a time (a million Python objects at once would double the peak).
 
     The frames carry the 32 raw bytes, not the 64 hex characters the database stores: a million of them on each
     side of the join are 60 MB less; findings turn them back into hex (_HEX) as they are written."""
     parts = [
-        pl.Series(keyed_digests(numbers.slice(start, FETCH).to_list()), dtype=pl.Binary)
+        pl.Series(idnumber.keyed_digests(numbers.slice(start, FETCH).to_list()), dtype=pl.Binary)
         for start in range(0, len(numbers), FETCH)
     ]
     return pl.concat(parts, rechunk=False) if parts else pl.Series([], dtype=pl.Binary)
@@ -764,7 +725,7 @@ class _Run:
             if _ID_SHAPE.fullmatch(text):
                 candidates[idx] = list(near_misses(text))
         numbers = [c for found in candidates.values() for c in found]
-        hashes = dict(zip(numbers, keyed_digests(numbers), strict=True))
+        hashes = dict(zip(numbers, idnumber.keyed_digests(numbers), strict=True))
         wanted = registry.filter(pl.col("id_hash").is_in(pl.Series(list(hashes.values()), dtype=pl.Binary).implode()))
         near = {
             h: (pk, name_key(head), home)

@@ -1,6 +1,8 @@
 """GB 11643-1999 resident ID numbers: checksum, date, address code, normalisation, masking, crypto."""
 
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -96,3 +98,14 @@ def test_composed_numbers_validate_and_one_digit_change_is_caught(address, born,
     wrong = value[:14] + str((int(value[14]) + 1) % 10) + value[15:]
     with pytest.raises(ValidationError):
         idnumber.validate(wrong)
+
+
+@pytest.mark.parametrize("key_bytes", [16, 32, 64, 100])  # shorter than, equal to and longer than SHA-256's block
+def test_keyed_hash_is_the_standard_hmac(settings, key_bytes):
+    """keyed_digests spells HMAC out for speed: it must equal the standard library's HMAC-SHA256 for any key."""
+    settings.ANJU_ID_HASH_KEY = bytes(range(7, 7 + key_bytes)).hex()
+    numbers = ["11010519491231002X", "610802196001011234"]
+    key = bytes.fromhex(settings.ANJU_ID_HASH_KEY)
+    expected = [hmac.new(key, n.encode(), hashlib.sha256).digest() for n in numbers]
+    assert idnumber.keyed_digests(numbers) == expected
+    assert idnumber.keyed_hash("11010519491231002x") == expected[0].hex()

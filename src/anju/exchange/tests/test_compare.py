@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from anju.audit.models import Event
 from anju.core import idnumber
-from anju.exchange.compare import comparison_run, id_hasher, near_misses
+from anju.exchange.compare import comparison_run, near_misses
 from anju.exchange.models import Comparison, ComparisonItem, ComparisonSet
 from anju.registry.models import HouseholdCategory, TargetCategory
 from anju.testing import factories as f
@@ -154,11 +154,6 @@ def _near_misses_by_definition(text: str) -> list[str]:
 @given(st.from_regex(r"\A[0-9]{17}[0-9X]\Z", alphabet="0123456789X"))
 def test_near_misses_are_exactly_the_one_slip_neighbours_with_a_valid_check_character(text):
     assert list(near_misses(text)) == _near_misses_by_definition(text)
-
-
-def test_id_hasher_is_the_keyed_hash():
-    value = f.id_number()
-    assert id_hasher()(value) == idnumber.keyed_hash(value)
 
 
 def test_five_sets_typos_and_scope(tmp_path, settings):
