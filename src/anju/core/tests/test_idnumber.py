@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import hmac
+import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -109,3 +110,10 @@ def test_keyed_hash_is_the_standard_hmac(settings, key_bytes):
     expected = [hmac.new(key, n.encode(), hashlib.sha256).digest() for n in numbers]
     assert idnumber.keyed_digests(numbers) == expected
     assert idnumber.keyed_hash("11010519491231002x") == expected[0].hex()
+
+
+@given(st.text(alphabet="0123456789xX０１２９Ｘｘ -'\"\u3000", min_size=0, max_size=20))
+def test_normalize_fast_path_changes_nothing(text):
+    """normalize's shortcut for plain ASCII numbers gives what the full NFKC path gives, for every spelling."""
+    slow = "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace() and ch not in "-'\"").upper()
+    assert idnumber.normalize(text) == slow
