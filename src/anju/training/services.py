@@ -122,32 +122,6 @@ def _roster(session: Session) -> dict[str, list[int]]:
     }
 
 
-@transaction.atomic(durable=True)
-def session_create(
-    *,
-    actor: Any,
-    division_code: str,
-    users: list[User] | None = None,
-    craftsmen: list[Craftsman] | None = None,
-    signed_in: bool = True,
-    materials: Any = None,
-    is_sample: bool = False,
-    **values: Any,
-) -> Session:
-    """P17: a training session held by a county or town, with its attendees (see `_session_create`; `values` are
-    held_on, topic, kind, trainer, hours, place)."""
-    return _session_create(
-        actor=actor,
-        division_code=division_code,
-        users=users,
-        craftsmen=craftsmen,
-        signed_in=signed_in,
-        materials=materials,
-        is_sample=is_sample,
-        **values,
-    )
-
-
 def _session_create(
     *,
     actor: Any,
@@ -160,7 +134,8 @@ def _session_create(
     **values: Any,
 ) -> Session:
     """P17: a training session held by the county or town `division_code`, with its attendees (signed in unless
-    `signed_in` is False: a session planned ahead lists people who have not come yet)."""
+    `signed_in` is False: a session planned ahead lists people who have not come yet); `values` are held_on,
+    topic, kind, trainer, hours, place. Inside the caller's transaction: `session_create` is the service."""
     _require_scope(actor, division_code, "division")
     _check_organiser(division_code)
     users, craftsmen = users or [], craftsmen or []
@@ -184,6 +159,10 @@ def _session_create(
         after=data | _roster(session) | {"materials": session.materials.name or ""},
     )
     return session
+
+
+#: P17: `_session_create` in a transaction of its own (the views, the API and the demo call this)
+session_create = transaction.atomic(durable=True)(_session_create)
 
 
 @transaction.atomic(durable=True)
