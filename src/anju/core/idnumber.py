@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -47,14 +48,58 @@ def normalize(raw: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-'\"").upper()
 
 
+def _weighted(digits: str, weights: Sequence[int]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+
+
+#: the check character's weighted sum of the sequence number (positions 15–17) by its three digits
+_SEQUENCE_SUMS = {f"{n:03d}": _weighted(f"{n:03d}", WEIGHTS[14:]) for n in range(1000)}
+_sums_until: float = 0.0
+_sums: tuple[dict[str, int], dict[str, int]] = ({}, {})
+
+
+def _partial_sums() -> tuple[dict[str, int], dict[str, int]]:
+    """The weighted sums (mod 11) of every known address code and of every birth date `validate` accepts
+    (1880-01-01 … today, YYYYMMDD, 53,000 of them): `accept` checks a number with three lookups. Rebuilt after
+    local midnight (asking for today's date per number would cost as much as the lookups)."""
+    global _sums_until, _sums
+    now = time.time()
+    if not _sums_until - 86_400 <= now < _sums_until:
+        today = dt.date.today()
+        first = dt.date(1880, 1, 1)
+        dates = (f"{first + dt.timedelta(days=n):%Y%m%d}" for n in range((today - first).days + 1))
+        _sums = (
+            {code: _weighted(code, WEIGHTS[:6]) for code in known_address_codes()},
+            {born: _weighted(born, WEIGHTS[6:14]) for born in dates},
+        )
+        _sums_until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time()).timestamp()
+    return _sums
+
+
 def check_char(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError(f"17 digits expected, got {len(first17)}")
     return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
+def accept(raw: object) -> str | None:
+    """The normalised number when `raw` is a plain valid one (18 ASCII characters), else None: the common case of
+    an import's million numbers in a few steps (three lookups, see `_partial_sums`); `validate` tells the rest why."""
+    if not isinstance(raw, str) or not _PLAIN.fullmatch(raw):
+        return None
+    value = raw.upper()
+    addresses, births = _partial_sums()
+    address, born = addresses.get(value[:6]), births.get(value[6:14])
+    if address is None or born is None:
+        return None
+    return value if CHECK_CHARS[(address + born + _SEQUENCE_SUMS[value[14:17]]) % 11] == value[17] else None
+
+
 def validate(raw: str) -> str:
     """Return the normalised 18-character number or raise ValidationError in Chinese."""
+    accepted = accept(raw)
+    if accepted is not None:
+        return accepted
     value = normalize(raw)
     if not value:
         raise ValidationError(_("身份证号码不能为空"), code="required")

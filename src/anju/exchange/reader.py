@@ -18,6 +18,7 @@ import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _empty(cells: Iterable[object]) -> bool:
+    """Every cell blank (`_blank` inlined: it runs for every row of a file)."""
+    for cell in cells:  # noqa: SIM110 a loop: all() of a generator costs a frame per row
+        if cell is not None and (cell.__class__ is not str or cell.strip()):
+            return False
+    return True
+
+
 class Table:
     """The data rows of one sheet under its header row; iterate once, then `close()` (or use `with`)."""
 
@@ -89,18 +98,20 @@ class Table:
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         number = self.header_row
-        positions = list(self.positions.items())
+        keys, places = list(self.positions), list(self.positions.values())
+        pick, needed = itemgetter(*places), max(places) + 1
+        if len(places) == 1:
+            pick = lambda cells, _one=pick: (_one(cells),)  # noqa: E731 itemgetter of one index gives the cell
         try:
             for cells in _chain(self._pending, self._rows):
                 number += 1
-                if all(_blank(c) for c in cells):
+                if len(cells) < needed:
+                    cells = [*cells, *[None] * (needed - len(cells))]
+                picked = pick(cells)
+                if _empty(picked):  # blank, or only cells of columns we do not read (a note in the margin)
                     continue
-                width = len(cells)
-                row = {key: (cells[i] if i < width else None) for key, i in positions}
-                if all(_blank(v) for v in row.values()):
-                    continue  # only cells of columns we do not read (a note in the margin)
                 self.count += 1
-                yield number, row
+                yield number, dict(zip(keys, picked, strict=True))
         except DomainError:
             raise
         except UnicodeDecodeError as exc:

@@ -33,7 +33,6 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
-_PLAIN_ID = re.compile(r"[0-9]{17}[0-9X]")
 _PLAIN_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _QUANTA = [Decimal(1).scaleb(-places) for places in range(10)]
 _SERIAL_TEXT = re.compile(r"\d{1,7}(?:\.\d+)?")
@@ -65,10 +64,11 @@ def clean_text(value: Cell) -> str:
 
 def parse_id_number(value: Cell) -> str:
     """The 18-character resident ID number, checked by GB 11643 (checksum, birth date, address code)."""
-    # nearly every cell is 18 plain characters: nothing to normalise before the check
-    text = value if value.__class__ is str and _PLAIN_ID.fullmatch(value) else _id_text(value)
+    accepted = idnumber.accept(value)  # nearly every cell: 18 plain characters and valid
+    if accepted is not None:
+        return accepted
     try:
-        return idnumber.validate(text)
+        return idnumber.validate(_id_text(value))
     except ValidationError as error:
         raise ValueError(error.messages[0]) from None
 

@@ -117,3 +117,41 @@ def test_normalize_fast_path_changes_nothing(text):
     """normalize's shortcut for plain ASCII numbers gives what the full NFKC path gives, for every spelling."""
     slow = "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace() and ch not in "-'\"").upper()
     assert idnumber.normalize(text) == slow
+
+
+def _gb11643(value: str) -> bool:
+    """The standard's rules written plainly: the reference for validate's shortcut."""
+    value = value.upper()
+    try:
+        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], idnumber.WEIGHTS, strict=True))
+    return (
+        value[:6] in idnumber.known_address_codes()
+        and dt.date(1880, 1, 1) <= born <= dt.date.today()
+        and "10X98765432"[total % 11] == value[17]
+    )
+
+
+@given(
+    st.sampled_from(["610802", "110105", "612701", "990105"]),
+    st.one_of(
+        st.dates(min_value=dt.date(1870, 1, 1), max_value=dt.date.today() + dt.timedelta(days=3)).map(
+            lambda d: f"{d:%Y%m%d}"
+        ),
+        st.sampled_from(["18791231", "18800101", "20230229", "20240229", "19491331", "19490230", "00000000"]),
+        st.just(f"{dt.date.today():%Y%m%d}"),
+    ),
+    st.integers(min_value=0, max_value=999),
+    st.sampled_from("0123456789Xx"),
+)
+def test_validate_shortcut_follows_the_standard(address, born, seq, check):
+    """validate's shortcut for plain numbers (set lookups, one weighted sum) accepts exactly what GB 11643 does;
+    what it does not accept goes the long way and is refused with its reason."""
+    value = f"{address}{born}{seq:03d}{check}"
+    if _gb11643(value):
+        assert idnumber.validate(value) == value.upper()
+    else:
+        with pytest.raises(ValidationError):
+            idnumber.validate(value)

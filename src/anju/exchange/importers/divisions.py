@@ -55,8 +55,8 @@ class DivisionsImporter:
         self.rows: list[DivisionRow] = []
         self.prefix = ctx.actor.scope_prefix if ctx.actor is not None else ""
 
-    def key(self, row: Row) -> str | None:
-        return row.values.get("code")
+    def keys(self, rows: list[Row]) -> list[str | None]:
+        return [row.values.get("code") for row in rows]
 
     def validate(self, rows: list[Row], ctx: Context) -> None:
         for row in rows:

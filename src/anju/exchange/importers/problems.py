@@ -49,7 +49,7 @@ from .. import values
 from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec
 from ..places import PlaceResolver
 from .households import COLUMNS as HOUSEHOLD_COLUMNS
-from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place, head_key
+from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place, head_keys
 
 #: P1: the four household types a problem list names (the codes `case_open` accepts for 问题清单)
 TYPES = {
@@ -146,8 +146,8 @@ class ProblemsImporter:
         self.places = PlaceResolver()
         self.prefix = ctx.actor.scope_prefix if ctx.actor is not None else ""
 
-    def key(self, row: Row) -> str | None:
-        return head_key(row)
+    def keys(self, rows: list[Row]) -> list[str | None]:
+        return head_keys(rows)
 
     # pass 1 ---------------------------------------------------------------------------------------------------
 
