@@ -377,12 +377,12 @@ def _checked(
     """Pass 1: parse, find duplicates, validate and classify, batch by batch; yields each batch's good rows
     (row number, outcome, payload) and counts them in `counts`. `phase` names it for the progress callback."""
     first_seen: dict[bytes, int] = {}
-    cells = [_Cells(c) for c in importer.spec.columns if c.key in ctx.present]
-    keys = [c.column.key for c in cells]
-    batch: list[tuple[int, dict[str, Any]]] = []
+    order = table.order
+    cells = [(_Cells(c), order.index(c.key)) for c in importer.spec.columns if c.key in ctx.present]
+    batch: list[tuple[int, tuple[Any, ...]]] = []
 
     def validated() -> list[tuple[int, str, Any]]:
-        rows = _parsed(batch, cells, keys, ctx.run.progress_done)
+        rows = _parsed(batch, order, cells, ctx.run.progress_done)
         for row, key in zip(rows, importer.keys(rows), strict=True):
             if key is None:
                 continue
@@ -403,7 +403,7 @@ def _checked(
             ImportRun.objects.filter(pk=ctx.run.pk).update(progress_done=ctx.run.progress_done)
         return good
 
-    for item in table:
+    for item in table.tuples():
         batch.append(item)
         if len(batch) >= BATCH:
             yield validated()
@@ -428,7 +428,7 @@ class _Cells:
         self.memo: dict[Any, Any] | None = {}
         self.refused: set[Any] = set()  # the memo's keys whose outcome is a refusal
 
-    def parse(self, raw: list[Any], rows_before: int) -> tuple[list[Any], list[int]]:
+    def parse(self, raw: Sequence[Any], rows_before: int) -> tuple[list[Any], list[int]]:
         """The parsed value of each cell (None for a blank optional one, else a `_Refusal` when refused), and the
         positions of the refused ones."""
         keys = raw if set(map(type, raw)) == {str} else [c if c.__class__ is str else (c.__class__, c) for c in raw]
@@ -461,19 +461,22 @@ class _Cells:
         return None if outcome is _BLANK and not self.column.required else outcome
 
 
-def _parsed(batch: list[tuple[int, dict[str, Any]]], cells: list[_Cells], keys: list[str], before: int) -> list[Row]:
-    """The batch's rows with their parsed values (a refused cell is None and an error of its row)."""
-    raws = [raw for _number, raw in batch]
-    columns, refused = [], []
-    for column_cells in cells:
-        key = column_cells.column.key
-        parsed, bad = column_cells.parse([raw[key] for raw in raws], before)
+def _parsed(
+    batch: list[tuple[int, tuple[Any, ...]]], order: list[str], cells: list[tuple[_Cells, int]], before: int
+) -> list[Row]:
+    """The batch's rows with their parsed values (a refused cell is None and an error of its row). `cells`: each
+    column's parser and its place in the table's `order`."""
+    raw_columns = list(zip(*(picked for _number, picked in batch), strict=True))
+    keys, columns, refused = [], [], []
+    for column_cells, place in cells:
+        parsed, bad = column_cells.parse(raw_columns[place], before)
+        keys.append(column_cells.column.key)
         columns.append(parsed)
         if bad:
             refused.append((column_cells.column, parsed, bad))
     rows = [
-        Row(number=number, raw=raw, values=dict(zip(keys, values, strict=True)))
-        for (number, raw), values in zip(batch, zip(*columns, strict=True), strict=True)
+        Row(number=number, raw=dict(zip(order, picked, strict=True)), values=dict(zip(keys, values, strict=True)))
+        for (number, picked), values in zip(batch, zip(*columns, strict=True), strict=True)
     ]
     for column, parsed, bad in refused:  # in column order: a row's errors read left to right
         for i in bad:

@@ -18,6 +18,7 @@ import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,26 @@ class Table:
         """The keys of the columns present in the file."""
         return set(self.positions)
 
+    @property
+    def order(self) -> list[str]:
+        """The column keys in the order of `tuples()`' cells."""
+        return list(self.positions)
+
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        order = self.order
+        for number, cells in self.tuples():
+            yield number, dict(zip(order, cells, strict=True))
+
+    def tuples(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """(row number, the cells of the known columns in `order`) of every non-empty data row: what `__iter__`
+        yields as dicts, cheaper for the import's column-wise parsing."""
         number = self.header_row
-        keys, places = list(self.positions), list(self.positions.values())
+        places = list(self.positions.values())
         pick, needed = itemgetter(*places), max(places) + 1
         if len(places) == 1:
             pick = lambda cells, _one=pick: (_one(cells),)  # noqa: E731 itemgetter of one index gives the cell
         try:
-            for cells in _chain(self._pending, self._rows):
+            for cells in chain(self._pending, self._rows):
                 number += 1
                 if len(cells) < needed:
                     cells = [*cells, *[None] * (needed - len(cells))]
@@ -111,7 +124,7 @@ class Table:
                 if _empty(picked):  # blank, or only cells of columns we do not read (a note in the margin)
                     continue
                 self.count += 1
-                yield number, dict(zip(keys, picked, strict=True))
+                yield number, picked
         except DomainError:
             raise
         except UnicodeDecodeError as exc:
@@ -134,11 +147,6 @@ class Table:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _chain(first: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:
-    yield from first
-    yield from rest
 
 
 def _find_header(
