@@ -89,3 +89,26 @@ def test_query_frame_tells_null_from_empty():
         f"SELECT phone, note, NULL FROM {Household._meta.db_table} WHERE id = %s", [owner.pk], schema
     )
     assert frame.rows() == [("", '说"明",\n第二行', None)]
+
+
+def test_key_probes_make_postgresql_probe_the_index_and_restore_the_setting():
+    """A batch's `id_hash IN (…)` must probe the unique index: PostgreSQL's planner otherwise scans the table for
+    every batch of an import (its cost of a random page). Nothing to do, and nothing done, on SQLite."""
+    from django.db import connection
+
+    hashes = [f"{n:064x}" for n in range(2000)]
+    marks = ", ".join(["%s"] * len(hashes))
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            with bulk.key_probes():
+                cursor.execute(f"SELECT id FROM registry_household WHERE id_hash IN ({marks})", hashes)
+                assert cursor.fetchall() == []
+            return
+        with bulk.key_probes():
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "off"
+            cursor.execute(f"EXPLAIN SELECT id FROM registry_household WHERE id_hash IN ({marks})", hashes)
+            plan = " ".join(line for (line,) in cursor.fetchall())
+            assert "Seq Scan" not in plan and "registry_household" in plan
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"

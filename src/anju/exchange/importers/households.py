@@ -214,24 +214,8 @@ class HouseholdsImporter:
         clean = [row for row in rows if row.ok]
         if not clean:
             return
-        existing = _households([row.values["id_hash"] for row in clean])
-        houses: dict[int, dict[str, Any]] = {}
-        for house in (
-            House.objects.filter(household_id__in=[h["id"] for h in existing.values()])
-            .order_by("household_id", "id")
-            .values("id", "household_id", "grade", "graded_on", *HOUSE_FIELDS)
-        ):
-            houses.setdefault(house["household_id"], house)
-        active: dict[int, set[int]] = defaultdict(set)
-        for household_id, category_id in HouseholdCategory.objects.filter(
-            household_id__in=list(houses.keys() | {h["id"] for h in existing.values()}), ended_on__isnull=True
-        ).values_list("household_id", "category_id"):
-            active[household_id].add(category_id)
-        graded: set[tuple[int, str, dt.date]] = set(
-            GradeRecord.objects.filter(house_id__in=[h["id"] for h in houses.values()]).values_list(
-                "house_id", "grade", "graded_on"
-            )
-        )
+        with bulk.key_probes():
+            existing, houses, active, graded = self._stored([row.values["id_hash"] for row in clean])
         created = []
         for row in clean:
             current = existing.get(row.values["id_hash"])
@@ -246,6 +230,33 @@ class HouseholdsImporter:
             else:
                 self._update(row, current, houses.get(current["id"]), active[current["id"]], graded)
         self._create(created)
+
+    def _stored(self, hashes: list[str]) -> tuple[dict, dict, dict, set]:
+        """What the registry holds for a batch's ID hashes: households by hash, each one's first house, its active
+        categories and the grade records of those houses."""
+        existing = _households(hashes)
+        houses: dict[int, dict[str, Any]] = {}
+        for house in (
+            House.objects.filter(household_id__in=[h["id"] for h in existing.values()])
+            .order_by("household_id", "id")
+            .values("id", "household_id", "grade", "graded_on", *HOUSE_FIELDS)
+        ):
+            houses.setdefault(house["household_id"], house)
+        active: dict[int, set[int]] = defaultdict(set)
+        for household_id, category_id in (
+            HouseholdCategory.objects.filter(
+                household_id__in=list(houses.keys() | {h["id"] for h in existing.values()}), ended_on__isnull=True
+            )
+            .order_by()
+            .values_list("household_id", "category_id")
+        ):
+            active[household_id].add(category_id)
+        graded: set[tuple[int, str, dt.date]] = set(
+            GradeRecord.objects.filter(house_id__in=[h["id"] for h in houses.values()])
+            .order_by()
+            .values_list("house_id", "grade", "graded_on")
+        )
+        return existing, houses, active, graded
 
     def _check_row(self, row: Row, ctx: Context) -> None:
         """The place, the scope, the categories and the grade's date: everything one row can tell alone."""
