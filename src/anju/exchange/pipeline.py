@@ -52,11 +52,15 @@ An importer (one per kind, `exchange/importers/`) provides `spec` (its columns),
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import heapq
+import multiprocessing
 import pickle
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +87,9 @@ ERRORS_KEPT = 200
 #: distinct cells memoised per column and run; a column with more distinct cells than 4/5 of the rows read, once
 #: MEMO_PROBE rows are read, is not memoised at all (IDs, names, phones, coordinates: memory for no hits)
 MEMO_MAX, MEMO_PROBE = 50_000, 20_000
+#: files from this size on are parsed in a child process while this one validates and writes (`_apart`); smaller
+#: ones (a village's upload) are parsed here — a fork costs more than it saves on a few thousand rows
+PARSE_APART_BYTES = 2 << 20
 #: rows checked so far by the runs of this process (run pk → rows): a streaming run updates its row inside its
 #: transaction, invisible to the web's progress page until the commit, so the page reads this instead
 LIVE_PROGRESS: dict[int, int] = {}
@@ -111,6 +118,8 @@ class Row:
     raw: dict[str, Any]
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    #: the row's identity in the file (`Importer.keys`), None when it cannot be told
+    key: str | None = None
     outcome: str = ""
     payload: Any = None
 
@@ -375,21 +384,14 @@ def _checked(
     importer: Importer, table: Table, ctx: Context, log: _ErrorLog, counts: dict[str, int], phase: str
 ) -> Iterator[list[tuple[int, str, Any]]]:
     """Pass 1: parse, find duplicates, validate and classify, batch by batch; yields each batch's good rows
-    (row number, outcome, payload) and counts them in `counts`. `phase` names it for the progress callback."""
-    first_seen: dict[bytes, int] = {}
-    order = table.order
-    cells = [(_Cells(c), order.index(c.key)) for c in importer.spec.columns if c.key in ctx.present]
-    batch: list[tuple[int, tuple[Any, ...]]] = []
+    (row number, outcome, payload) and counts them in `counts`. `phase` names it for the progress callback.
 
-    def validated() -> list[tuple[int, str, Any]]:
-        rows = _parsed(batch, order, cells, ctx.run.progress_done)
-        for row, key in zip(rows, importer.keys(rows), strict=True):
-            if key is None:
-                continue
-            digest = hashlib.blake2b(key.encode(), digest_size=12).digest()  # 1M keys in ~100 MB
-            first = first_seen.setdefault(digest, row.number)
-            if first != row.number:
-                row.fail(_key_column(importer), _("与第{row}行重复（同一文件中只能出现一次）").format(row=first))
+    A file of PARSE_APART_BYTES or more is parsed in a child process (`_apart`) while this one validates and
+    writes: the two halves of a city's import on two cores."""
+    batches = _parsed_batches(importer, table, ctx.present)
+    if _parse_apart(table):
+        batches = _apart(batches, table.order)
+    for rows in batches:
         importer.validate(rows, ctx)
         good = []
         for row in rows:
@@ -401,17 +403,113 @@ def _checked(
         ctx.run.progress_done += len(rows)
         if ctx.run.pk:
             ImportRun.objects.filter(pk=ctx.run.pk).update(progress_done=ctx.run.progress_done)
-        return good
+        yield good
+        _progress(ctx, phase, len(rows))
+
+
+def _parsed_batches(importer: Importer, table: Table, present: set[str]) -> Iterator[list[Row]]:
+    """The file's rows, BATCH at a time, parsed and keyed, a key seen before in the file an error of the later row.
+    No database: this may run in a child process."""
+    first_seen: dict[bytes, int] = {}
+    order = table.order
+    cells = [(_Cells(c), order.index(c.key)) for c in importer.spec.columns if c.key in present]
+    batch: list[tuple[int, tuple[Any, ...]]] = []
+    done = 0
+
+    def keyed() -> list[Row]:
+        rows = _parsed(batch, order, cells, done)
+        for row, key in zip(rows, importer.keys(rows), strict=True):
+            if key is None:
+                continue
+            row.key = key
+            digest = hashlib.blake2b(key.encode(), digest_size=12).digest()  # 1M keys in ~100 MB
+            first = first_seen.setdefault(digest, row.number)
+            if first != row.number:
+                row.fail(_key_column(importer), _("与第{row}行重复（同一文件中只能出现一次）").format(row=first))
+        return rows
 
     for item in table.tuples():
         batch.append(item)
         if len(batch) >= BATCH:
-            yield validated()
-            _progress(ctx, phase, len(batch))
+            yield keyed()
+            done += len(batch)
             batch.clear()
     if batch:
-        yield validated()
-        _progress(ctx, phase, len(batch))
+        yield keyed()
+
+
+def _parse_apart(table: Table) -> bool:
+    """Fork only where it is safe and pays: Linux, a large file, and no other thread in this process (a thread
+    holding a lock at the fork would leave it held in the child; the web runs imports in worker threads)."""
+    return sys.platform == "linux" and table.path.stat().st_size >= PARSE_APART_BYTES and threading.active_count() == 1
+
+
+def _apart(batches: Iterator[list[Row]], order: list[str]) -> Iterator[list[Row]]:
+    """`batches` run in a forked child process; what it yields is pickled through a pipe (at most a batch or two
+    in flight: the pipe's buffer holds the child back). The child touches no database and leaves by `os._exit`
+    (multiprocessing's fork does), so the connection it inherited is never used or closed there. When this side
+    stops reading — finished, failed, or killed — the child's next write fails and it ends."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(batches, sender, receiver), name="anju-import-parse", daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the import's parsing process ended without its result") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise payload
+            yield _unpack(payload, order)
+    finally:
+        receiver.close()
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _pack(rows: list[Row]) -> tuple[list[str], list[tuple]]:
+    """A batch for the pipe: cells and values as tuples (every row's values have the keys of the first, in its
+    order: `_parsed` builds them so). Pickled Row objects cost 15 µs a row to load, these 4."""
+    keys = list(rows[0].values)
+    if any(len(row.values) != len(keys) for row in rows):
+        raise AssertionError("an importer added values to some rows before validate: they would not line up")
+    return keys, [
+        (row.number, tuple(row.raw.values()), tuple(row.values.values()), row.key, row.errors or None) for row in rows
+    ]
+
+
+def _unpack(packed: tuple[list[str], list[tuple]], order: list[str]) -> list[Row]:
+    keys, items = packed
+    return [
+        Row(number, dict(zip(order, cells, strict=False)), dict(zip(keys, values, strict=False)), errors or [], key)
+        for number, cells, values, key, errors in items
+    ]
+
+
+def _produce(batches: Iterator[list[Row]], sender: Any, receiver: Any) -> None:
+    """The child's side of `_apart`."""
+    receiver.close()
+    try:
+        for rows in batches:
+            sender.send(("rows", _pack(rows)))
+        sender.send(("end", None))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent stopped reading
+    except BaseException as exc:  # a DomainError of the reader (a damaged file), or a bug: raised in the parent
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sender.send(("error", exc))
+    finally:
+        sender.close()
 
 
 class _Cells:

@@ -215,10 +215,10 @@ class HouseholdsImporter:
         if not clean:
             return
         with bulk.key_probes():
-            existing, houses, active, graded = self._stored([row.values["id_hash"] for row in clean])
+            existing, houses, active, graded = self._stored([row.key for row in clean])
         created = []
         for row in clean:
-            current = existing.get(row.values["id_hash"])
+            current = existing.get(row.key)
             if current is None:
                 created.append(row)
             elif self.prefix and not in_scope(current["division_id"], self.prefix):
@@ -316,7 +316,7 @@ class HouseholdsImporter:
                 "new",
                 v["village_code"],
                 household,
-                (cipher, v["id_hash"], idnumber.mask(number)),
+                (cipher, row.key, idnumber.mask(number)),
                 house,
                 (v["grade"], v["graded_on"]) if v.get("grade") else None,
                 v["category_ids"],
@@ -535,16 +535,10 @@ def _raw_blank(row: Row, key: str) -> bool:
 
 
 def head_keys(rows: list[Row]) -> list[str | None]:
-    """A household file's rows are keyed by the head's ID (its keyed hash, kept on the row for the lookups)."""
+    """A household file's rows are keyed by the head's ID: its keyed hash, as the registry stores it (`Row.key`)."""
     numbers = [row.values.get("id_number") for row in rows]  # parse_id_number normalised them
     digests = iter(idnumber.keyed_digests([n for n in numbers if n is not None]))
-    keys: list[str | None] = []
-    for row, number in zip(rows, numbers, strict=True):
-        key = None if number is None else next(digests).hex()
-        if key is not None:
-            row.values["id_hash"] = key
-        keys.append(key)
-    return keys
+    return [None if number is None else next(digests).hex() for number in numbers]
 
 
 def check_place(row: Row, ctx: Context, spec: Any, places: Any, prefix: str) -> None:

@@ -159,7 +159,7 @@ class ProblemsImporter:
             return
         known = {
             h["id_hash"]: h
-            for h in Household.objects.filter(id_hash__in=[row.values["id_hash"] for row in clean]).values(
+            for h in Household.objects.filter(id_hash__in=[row.key for row in clean]).values(
                 "id", "id_hash", "division_id", "head_name"
             )
         }
@@ -184,7 +184,7 @@ class ProblemsImporter:
             )
         }
         for row in clean:
-            current = known.get(row.values["id_hash"])
+            current = known.get(row.key)
             if current is None:
                 self._new_household(row)
                 continue
@@ -219,7 +219,7 @@ class ProblemsImporter:
             row.number,
             v["village_code"],
             v["head_name"],
-            (idnumber.encrypt(number), v["id_hash"], idnumber.mask(number)),
+            (idnumber.encrypt(number), row.key, idnumber.mask(number)),
             v["household_type"],
             v["description"],
             v["transferred_on"],

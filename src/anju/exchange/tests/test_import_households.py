@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from python_calamine import CalamineWorkbook
 from anju.audit.actions import Action
 from anju.audit.models import Event
 from anju.core import idnumber
+from anju.exchange import pipeline
 from anju.exchange.importers import households as households_importer
 from anju.exchange.models import ImportMode, ImportRun, RunStatus
 from anju.exchange.pipeline import run_import
@@ -314,6 +316,11 @@ def test_killed_import_leaves_the_database_as_before(tmp_path, subprocess_env):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
+    assert big.stat().st_size >= pipeline.PARSE_APART_BYTES  # so it was parsed in a child process: that one ends too
+    deadline = time.monotonic() + 30
+    while _processes_reading(big) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_reading(big), "the parsing child outlived the killed import"
 
     check = (
         "from anju.registry.models import Household, House;"
@@ -351,3 +358,15 @@ def test_a_city_wide_import_leaves_the_alerts_to_the_scheduled_refresh(
     assert event.extra["alerts_deferred"] == 3
     call_command("alerts", "refresh", stdout=io.StringIO())
     assert Alert.objects.filter(rule_id="P7.monitoring").count() == 3
+
+
+def _processes_reading(path: Path) -> list[int]:
+    """Processes whose command line names `path` (the import and its forked parsing child share it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(path).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found

@@ -137,3 +137,22 @@ def test_the_web_progress_of_a_writing_run_comes_from_its_process(client, tmp_pa
     finally:
         LIVE_PROGRESS.pop(run.pk)
     assert "已检查 6000 行" in html
+
+
+def test_large_files_are_parsed_apart_only_where_forking_is_safe(tmp_path, monkeypatch):
+    """A child process parses a city's file (PARSE_APART_BYTES and more) — never a small upload, and never while
+    another thread runs (the web's import jobs): a lock held by that thread at the fork would stay held."""
+    import threading
+
+    from anju.exchange import pipeline
+    from anju.exchange.reader import open_table
+
+    path = households_file(tmp_path / "h.csv", 50)
+    with open_table(path, pipeline.importer_for("households").spec.columns) as table:
+        monkeypatch.setattr(pipeline, "PARSE_APART_BYTES", path.stat().st_size + 1)
+        assert not pipeline._parse_apart(table)
+        monkeypatch.setattr(pipeline, "PARSE_APART_BYTES", path.stat().st_size)
+        monkeypatch.setattr(threading, "active_count", lambda: 1)
+        assert pipeline._parse_apart(table)
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
+        assert not pipeline._parse_apart(table)

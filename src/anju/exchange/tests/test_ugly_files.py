@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from anju.core import idnumber
 from anju.core.errors import DomainError
+from anju.exchange import pipeline
 from anju.exchange.models import ImportMode, ImportRun, RunStatus
 from anju.exchange.pipeline import run_import
 from anju.registry.models import Household
@@ -36,14 +37,30 @@ def registry():
     return factories.household(village, head_name="已登记", id_number=ugly_files.person(9000))
 
 
+@pytest.fixture(params=["here", "apart"])
+def parsing(request, monkeypatch) -> list[int]:
+    """Each file parsed in this process, and in a child process as a city's large file is (`pipeline._apart`):
+    the outcome must not tell them apart. Yields the calls of `_apart` made (to prove the child was used)."""
+    calls: list[int] = []
+    if request.param == "apart":
+        monkeypatch.setattr(pipeline, "_parse_apart", lambda table: True)  # whatever the size and threads
+        apart = pipeline._apart
+        monkeypatch.setattr(pipeline, "_apart", lambda *args: calls.append(1) or apart(*args))
+    yield calls
+    if request.param == "apart":
+        assert calls, "the file was not parsed in a child process"
+
+
 def chinese(text: str) -> bool:
     return any(ord(ch) in CJK for ch in text)
 
 
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("name", list(LIBRARY))
-def test_ugly_file(tmp_path, registry, name, mode):
+def test_ugly_file(tmp_path, registry, name, mode, parsing):
     ugly = LIBRARY[name](tmp_path)
+    if ugly.refused and not parsing:  # refused before any row is parsed (a wrong type, no header): no child
+        parsing.append(0)
     before = registry_digest()
 
     if ugly.refused:
