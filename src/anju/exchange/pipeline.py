@@ -43,6 +43,12 @@ the same: errors in ALL_OR_NOTHING mode stop the writing and roll the transactio
 good rows, a killed run commits nothing. (`run.progress_done` is then updated inside the transaction, hence
 `LIVE_PROGRESS` for the web's progress page.)
 
+A file of PARSE_APART_BYTES or more (a county's or a city's, not a village's upload) is read and parsed — cells,
+keys, duplicates inside the file, none of it needing the database — by a forked child process, while this process
+validates against the database and writes: the two halves of a million-row import run on two cores. The child
+sends each batch through a pipe (at most a batch or two ahead), touches no database, and ends when this side stops
+reading, killed or not. Not on a thread of the web (forking a threaded process is unsafe): small uploads there.
+
 A file that cannot be read as a whole (wrong type, damaged, empty, header only, a required column missing) raises
 `DomainError` after the run is saved as REFUSED with the message. An unexpected failure marks the run FAILED.
 
