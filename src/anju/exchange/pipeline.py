@@ -90,9 +90,12 @@ from .rows import RowError
 BATCH = 2000
 #: errors kept in memory for the screen and the web preview (the workbook has all of them)
 ERRORS_KEPT = 200
-#: distinct cells memoised per column and run; a column with more distinct cells than 4/5 of the rows read, once
-#: MEMO_PROBE rows are read, is not memoised at all (IDs, names, phones, coordinates: memory for no hits)
-MEMO_MAX, MEMO_PROBE = 50_000, 20_000
+#: distinct cells memoised per column and run; a column stops being memoised (IDs, names, phones, coordinates: memory
+#: for no hits) once its distinct cells pass a share of the rows read: 19/20 after the first MEMO_PROBES[0] rows (the
+#: plainly unique ones, at once: a memo of 20,000 IDs is 3 MB), 4/5 after MEMO_PROBES[1] (dates need that long to
+#: show they repeat)
+MEMO_MAX = 50_000
+MEMO_PROBES = ((2_000, 19, 20), (20_000, 4, 5))
 #: files from this size on are parsed in a child process while this one validates and writes (`_apart`); smaller
 #: ones (a village's upload) are parsed here — a fork costs more than it saves on a few thousand rows
 PARSE_APART_BYTES = 2 << 20
@@ -424,6 +427,7 @@ def _parsed_batches(importer: Importer, table: Table, present: set[str]) -> Iter
 
     def keyed() -> list[Row]:
         rows = _parsed(batch, order, cells, done)
+        batch.clear()  # the rows hold the cells now: one copy of the batch in memory, not two
         for row, key in zip(rows, importer.keys(rows), strict=True):
             if key is None:
                 continue
@@ -437,9 +441,9 @@ def _parsed_batches(importer: Importer, table: Table, present: set[str]) -> Iter
     for item in table.tuples():
         batch.append(item)
         if len(batch) >= BATCH:
-            yield keyed()
-            done += len(batch)
-            batch.clear()
+            rows = keyed()
+            done += len(rows)
+            yield rows
     if batch:
         yield keyed()
 
@@ -523,9 +527,9 @@ class _Cells:
 
     A million rows repeat the same few thousand villages, dates, numbers and choices: each distinct cell is parsed
     once per run (str and int 1 must not share an entry, hence the type in the key of a cell that is not text). A
-    column of mostly distinct cells (IDs, names, phones, coordinates: more distinct cells than 4/5 of the rows once
-    MEMO_PROBE rows are read) stops being memoised — memory for no hits — and is parsed once per distinct cell of a
-    batch. Column by column rather than row by row: the loops that remain per cell are C's (set, map, zip)."""
+    column of mostly distinct cells (IDs, names, phones, coordinates: see MEMO_PROBES) stops being memoised — memory
+    for no hits — and is parsed once per distinct cell of a batch. Column by column rather than row by row: the
+    loops that remain per cell are C's (set, map, zip)."""
 
     def __init__(self, column: Column):
         self.column = column
@@ -552,7 +556,7 @@ class _Cells:
                 if outcome.__class__ is _Refusal:
                     self.refused.add(key)
             refused = self.refused
-            if rows_before >= MEMO_PROBE and len(memo) > rows_before * 4 // 5:
+            if any(rows_before >= after and len(memo) * den > rows_before * num for after, num, den in MEMO_PROBES):
                 self.memo, self.refused = None, set()
         parsed = list(map(found.__getitem__, keys))
         if refused.isdisjoint(distinct):
@@ -578,6 +582,7 @@ def _parsed(
         columns.append(parsed)
         if bad:
             refused.append((column_cells.column, parsed, bad))
+    del raw_columns
     # positional and unchecked (the lengths agree by construction): a third of this line's cost at a million rows
     rows = [
         Row(number, dict(zip(order, picked, strict=False)), dict(zip(keys, values, strict=False)))
