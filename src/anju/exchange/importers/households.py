@@ -234,7 +234,7 @@ class HouseholdsImporter:
     def _stored(self, hashes: list[str]) -> tuple[dict, dict, dict, set]:
         """What the registry holds for a batch's ID hashes: households by hash, each one's first house, its active
         categories and the grade records of those houses."""
-        existing = _households(hashes)
+        existing = registered_households(hashes)
         houses: dict[int, dict[str, Any]] = {}
         for house in (
             House.objects.filter(household_id__in=[h["id"] for h in existing.values()])
@@ -498,11 +498,12 @@ class _Batch:
         bulk.insert_rows(HouseholdCategory, self.layouts["category"][0], self.categories)
 
 
-def _households(hashes: list[str]) -> dict[str, dict[str, Any]]:
+def registered_households(hashes: list[str]) -> dict[str, dict[str, Any]]:
     """The registered households of these ID hashes (id, id_hash, division_id and HOUSEHOLD_FIELDS, as `.values()`
-    gives them), by hash. Plain SQL: Django's per-value handling of `id_hash__in` took 2–3 s of a million-row
-    import. No ORDER BY either: the model's ordering made SQLite walk the division index instead of probing the
-    id_hash one — a scan of the growing table for every batch (5 s of a 200,000-row import)."""
+    gives them), by hash: the households and problems importers' batch lookup. Plain SQL: Django's per-value
+    handling of `id_hash__in` took 2–3 s of a million-row import. No ORDER BY either: the model's ordering made
+    SQLite walk the division index instead of probing the id_hash one — a scan of the growing table for every batch
+    (5 s of a 200,000-row import)."""
     fields = ("id", "id_hash", "division_id", *HOUSEHOLD_FIELDS)
     qn = connection.ops.quote_name
     columns = ", ".join(qn(Household._meta.get_field(f).column) for f in fields)

@@ -49,7 +49,14 @@ from .. import values
 from ..pipeline import CREATED, UNCHANGED, UPDATED, Column, Context, Row, Spec
 from ..places import PlaceResolver
 from .households import COLUMNS as HOUSEHOLD_COLUMNS
-from .households import HOUSEHOLD_DEFAULTS, HOUSEHOLD_FIELDS, NEW_HOUSEHOLD, check_place, head_keys
+from .households import (
+    HOUSEHOLD_DEFAULTS,
+    HOUSEHOLD_FIELDS,
+    NEW_HOUSEHOLD,
+    check_place,
+    head_keys,
+    registered_households,
+)
 
 #: P1: the four household types a problem list names (the codes `case_open` accepts for 问题清单)
 TYPES = {
@@ -157,16 +164,12 @@ class ProblemsImporter:
         clean = [row for row in rows if row.ok]
         if not clean:
             return
-        known = {
-            h["id_hash"]: h
-            for h in Household.objects.filter(id_hash__in=[row.key for row in clean]).values(
-                "id", "id_hash", "division_id", "head_name"
-            )
-        }
+        with bulk.key_probes():
+            known = registered_households([row.key for row in clean])
         household_ids = [h["id"] for h in known.values()]
         houses: dict[int, list[int]] = defaultdict(list)
-        for household_id, house_id in House.objects.filter(household_id__in=household_ids).values_list(
-            "household_id", "id"
+        for household_id, house_id in (
+            House.objects.filter(household_id__in=household_ids).order_by("id").values_list("household_id", "id")
         ):
             houses[household_id].append(house_id)
         listed: dict[int, list[dict[str, Any]]] = defaultdict(list)
