@@ -65,7 +65,6 @@ from .places import PlaceResolver
 from .reader import SNIFF_BYTES, Column, Table, csv_dialect, open_table, sha256_of
 from .values import clean_text, parse_date, parse_id_number, split_multi
 
-Progress = Callable[[int], None]
 Cells = pl.Series | list[Any]
 
 CHUNK = 2000
@@ -182,6 +181,23 @@ class Issue:
     value: str
     message: str
     compared: bool
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a running comparison is: a step's name and, where it is counted, how far (`total` 0: not counted) in
+    what `unit` (steps when blank)."""
+
+    label: str
+    done: int = 0
+    total: int = 0
+    unit: str = ""
+
+
+Progress = Callable[[Stage], None]
+#: the comparisons running in this process (pk → Stage), for the web's status page: the findings are committed
+#: (status DONE) before the workbook is written, and a million-row workbook takes ~20 s
+LIVE_STAGES: dict[int, Stage] = {}
 
 
 @dataclass
@@ -552,7 +568,7 @@ class _Run:
         self.rows, self.frames = [], []
 
     # -- the columns --------------------------------------------------------------------------------------------
-    def run(self, path: Path) -> None:
+    def run(self, path: Path, stage: Progress) -> None:
         """Read the list and the registry at the same time, then compute the sets stage by stage, writing each
         stage's findings as it ends.
 
@@ -560,7 +576,9 @@ class _Run:
         the registry (mostly the database's and polars' work, without the GIL): on two cores the two halves
         overlap. Only this thread uses the database connection; the list's thread gets the divisions it needs
         already read (PlaceResolver) and every category's memberships are read, the list's picked afterwards.
+        `stage` is told of each step.
         """
+        stage(Stage(_("读取名单和登记数据")))
         resolver = PlaceResolver()
         with ThreadPoolExecutor(max_workers=1) as pool:
             list_side = pool.submit(self._list, path, resolver, translation.get_language())
@@ -568,19 +586,25 @@ class _Run:
             registry = _registry(self.within)
             active = _active(self.within, set(self.by_pk))
             valid, bad, bad_raws = list_side.result()
+        steps = 4
+        stage(Stage(_("比对"), 0, steps))
         active = active.filter(pl.col("category").is_in(sorted(self.listed_categories))).with_columns(self.pair_key())
         typo_pairs = self._bad_ids(bad, bad_raws, registry)
         matched, missing = _match(valid, registry)
         del valid, registry
         listed = self._matched(matched, typo_pairs, active)
         self.flush()
+        stage(Stage(_("比对"), 1, steps))
         self._house(matched)
         del matched
         self.flush()
+        stage(Stage(_("比对"), 2, steps))
         self._not_in_registry(missing)
         self.flush()
+        stage(Stage(_("比对"), 3, steps))
         self._no_longer_listed(active, listed)
         self.flush()
+        stage(Stage(_("比对"), steps, steps))
 
     def _list(self, path: Path, resolver: PlaceResolver, language: str) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
         """The list's rows with a valid ID (keyed hash added), those without, and the latter's raw ID cells."""
@@ -997,6 +1021,7 @@ def comparison_run(
     and the file's SHA-256: the list holds personal data of many people (PIPL). `comparison`: the record a web
     job created (PENDING) for its page to follow; it is filled in instead of a new one. `output` (the workbook) is
     an export of the stored findings and may be left out (the web page writes it, the terminal asks for it).
+    `progress` is told of each step (a Stage), and so is `LIVE_STAGES` while the comparison runs.
     """
     if actor is not None:
         require_action(actor, "exchange.compare")
@@ -1005,6 +1030,35 @@ def comparison_run(
     path = Path(path)
     if not path.is_file():
         raise DomainError(_("文件不存在：{path}").format(path=path))
+    comparison = comparison or Comparison()
+    try:
+        outcome = _compared(comparison, scope, actor, path, source, file_name, _stages(comparison, progress))
+        if output is not None:
+            comparison_report(outcome, output, stage=_stages(comparison, progress))
+    finally:
+        LIVE_STAGES.pop(comparison.pk, None)
+    return outcome
+
+
+def _stages(comparison: Comparison, progress: Progress | None) -> Progress:
+    def stage(now: Stage) -> None:
+        LIVE_STAGES[comparison.pk] = now
+        if progress:
+            progress(now)
+
+    return stage
+
+
+def _compared(
+    comparison: Comparison,
+    scope: Division,
+    actor: Any,
+    path: Path,
+    source: str,
+    file_name: str,
+    stage: Progress,
+) -> Outcome:
+    """The comparison's findings, stored in one transaction with the record and its audit event."""
     with transaction.atomic():
         values = {
             "division": scope,
@@ -1014,16 +1068,11 @@ def comparison_run(
             "status": RunStatus.RUNNING,
             "created_by": actor if getattr(actor, "pk", None) else None,
         }
-        if comparison is None:
-            comparison = Comparison.objects.create(**values)
-        else:
-            for name, value in values.items():
-                setattr(comparison, name, value)
-            comparison.save(update_fields=list(values))
+        for name, value in values.items():
+            setattr(comparison, name, value)
+        comparison.save(update_fields=list(values) if comparison.pk else None)
         run = _Run(comparison, scope)
-        run.run(path)
-        if progress:
-            progress(run.total)
+        run.run(path, stage)
         issues = run.sorted_issues()
         comparison.total = run.total
         comparison.counts = run.counts | {
@@ -1040,10 +1089,7 @@ def comparison_run(
             division_code=scope.code,
             extra={"source": source, "file_sha256": comparison.file_sha256, "rows": run.total} | comparison.counts,
         )
-    outcome = Outcome(comparison, issues)
-    if output is not None:
-        comparison_report(outcome, output)
-    return outcome
+    return Outcome(comparison, issues)
 
 
 # -- the workbook ----------------------------------------------------------------------------------------------
@@ -1094,13 +1140,18 @@ def _place_names() -> dict[str, tuple[str, str, str]]:
     return names
 
 
-def comparison_report(outcome: Outcome, output: str | Path | IO[bytes]) -> None:
+def comparison_report(outcome: Outcome, output: str | Path | IO[bytes], stage: Progress | None = None) -> None:
     """汇总 + one sheet per result set + 问题行, masked IDs only; frozen header, widths, real dates.
 
     Written in constant memory from the stored findings (chunks of CHUNK rows), so the report of a million-row
     list takes the memory of one chunk. When `output` is a path, a copy is kept with the comparison (web page).
+    `stage` follows it chunk by chunk.
     """
     comparison = outcome.comparison
+    rows = sum(comparison.counts.get(result, 0) for result in ComparisonSet.values)
+    step, unit = _("生成结果表"), _("行")
+    if stage:
+        stage(Stage(step, 0, rows, unit))
     book = xlsxwriter.Workbook(output, {"constant_memory": True, "strings_to_numbers": False})
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     title = book.add_format({"bold": True, "font_size": 14})
@@ -1143,6 +1194,7 @@ def comparison_report(outcome: Outcome, output: str | Path | IO[bytes]) -> None:
     grade_labels = {k: str(v) for k, v in Grade.choices}
     category_names = dict(TargetCategory.objects.values_list("code", "name"))
     columns = _item_columns()
+    written = 0
     for result in ComparisonSet.values:
         sheet = book.add_worksheet(labels[result][:31].replace("/", "、"))
         for col, (label, width) in enumerate(columns):
@@ -1191,8 +1243,13 @@ def comparison_report(outcome: Outcome, output: str | Path | IO[bytes]) -> None:
             if len(chunk) >= CHUNK:
                 write(chunk)
                 chunk = []
+                if stage:
+                    stage(Stage(step, written + number, rows, unit))
         if chunk:
             write(chunk)
+        written += number
+        if stage:
+            stage(Stage(step, written, rows, unit))
         sheet.autofilter(0, 0, max(number, 1), len(columns) - 1)
 
     sheet = book.add_worksheet(_("问题行"))

@@ -60,10 +60,13 @@ def _task(request: HttpRequest, pk: int) -> RegistrationTask:
 
 
 def _mark(comparisons: Any) -> None:
-    """Whether each comparison still runs here, or died with a restarted process (jobs.interrupted)."""
+    """Whether each comparison still runs here (its findings, or after them its workbook: `stage` says which
+    step), or died with a restarted process (jobs.interrupted)."""
     for comparison in comparisons:
         comparison.interrupted = jobs.interrupted(comparison, comparison.created_at)
-        comparison.active = comparison.status in (RunStatus.PENDING, RunStatus.RUNNING) and not comparison.interrupted
+        comparison.stage = compare.LIVE_STAGES.get(comparison.pk)
+        running = comparison.status in (RunStatus.PENDING, RunStatus.RUNNING) and not comparison.interrupted
+        comparison.active = running or comparison.stage is not None
 
 
 def _may_apply(user: Any) -> bool:
@@ -182,7 +185,7 @@ def compare_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_action(request.user, "exchange.view")
     comparison = _comparison(request, pk)
     _mark([comparison])
-    if comparison.status != RunStatus.DONE:
+    if comparison.status != RunStatus.DONE or comparison.active:
         return render(request, "exchange/compare_detail.html", {"comparison": comparison, "title": _("部门数据比对")})
     current = request.GET.get("set") or ComparisonSet.NOT_IN_REGISTRY
     if current not in ComparisonSet.values:
@@ -232,7 +235,7 @@ def compare_progress(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = _comparison(request, pk)
     _mark([comparison])
     response = render(request, "exchange/compare_status.html", {"comparison": comparison})
-    if comparison.status == RunStatus.DONE:
+    if comparison.status == RunStatus.DONE and not comparison.active:
         response["HX-Refresh"] = "true"
     return response
 

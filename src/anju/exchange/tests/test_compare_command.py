@@ -35,6 +35,16 @@ def test_compare_and_apply(tmp_path, settings):
     assert RegistrationTask.objects.count() == 1
 
 
+def test_a_bar_per_step(tmp_path, capsys):
+    """The terminal shows each step as it comes (reading, comparing in 4 steps, the workbook row by row)."""
+    case = build_case()
+    path = write_list(tmp_path / "list.xlsx", case.rows)
+    call_command("compare", str(path), "--source", "民政", "-o", str(tmp_path / "r.xlsx"), "--as", "county")
+    bars = capsys.readouterr().err
+    assert "读取名单和登记数据" in bars and "比对: 100%" in bars and "4/4" in bars
+    assert "生成结果表: 100%" in bars and "10/10" in bars
+
+
 def test_without_report(tmp_path):
     """-o is optional: the findings are stored for the web page and --apply either way."""
     case = build_case()

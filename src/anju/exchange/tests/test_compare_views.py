@@ -14,6 +14,7 @@ from python_calamine import CalamineWorkbook
 
 from anju.audit.models import Event
 from anju.core import idnumber
+from anju.exchange.compare import LIVE_STAGES, Stage, comparison_run
 from anju.exchange.models import (
     Comparison,
     ComparisonItem,
@@ -199,6 +200,33 @@ def test_the_page_follows_a_running_comparison_then_reloads(client, case):
     )
     stale = client.get(progress).content.decode()
     assert 'data-status="interrupted"' in stale and "hx-get" not in stale
+
+
+def test_the_page_waits_for_the_workbook_and_shows_each_step(client, case, tmp_path):
+    """The findings are committed (DONE) before the workbook is written: while it is, the page polled from that
+    moment names the step with its rows and does not reload yet (it would show no download); after it, it does."""
+    client.force_login(case.manager)
+    seen: list[tuple[str, int, str, bool]] = []
+
+    def progress(stage: Stage) -> None:
+        comparison = Comparison.objects.order_by("-pk").first()
+        page = client.get(reverse("exchange:compare_progress", kwargs={"pk": comparison.pk}))
+        seen.append((stage.label, stage.done, comparison.status, "HX-Refresh" in page))
+        if stage.label == "生成结果表" and stage.done == stage.total:
+            assert f"生成结果表：{stage.done} / {stage.total} 行" in page.content.decode()
+            detail = client.get(reverse("exchange:compare_detail", kwargs={"pk": comparison.pk})).content.decode()
+            assert "set-counts" not in detail and "生成结果表" in detail
+
+    path = write_list(tmp_path / "list.xlsx", case.rows)
+    report = tmp_path / "r.xlsx"
+    outcome = comparison_run(actor=case.manager, path=path, source="民政", output=report, progress=progress)
+    labels = list(dict.fromkeys(label for label, *_rest in seen))
+    assert labels == ["读取名单和登记数据", "比对", "生成结果表"]
+    assert all(not refresh for *_rest, refresh in seen)
+    assert ("生成结果表", 10, RunStatus.DONE, False) in seen  # the ten findings of the case, all written
+    assert outcome.comparison.pk not in LIVE_STAGES
+    progress_url = reverse("exchange:compare_progress", kwargs={"pk": outcome.comparison.pk})
+    assert client.get(progress_url)["HX-Refresh"] == "true"
 
 
 def test_a_town_chosen_as_scope_narrows_the_registry(client, case, tmp_path):

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from anju.core.commands import AnjuCommand
 from anju.core.errors import DomainError
-from anju.exchange.compare import comparison_run
+from anju.exchange.compare import Stage, comparison_run
 from anju.exchange.models import ComparisonSet
 from anju.exchange.services import comparison_apply_all
 
@@ -59,16 +59,37 @@ class Command(AnjuCommand):
             raise CommandError(_("输出目录不存在：{path}").format(path=Path(output).parent))
         results = list(dict.fromkeys(r for name in options["apply"] for r in APPLY[name]))
         quiet = options["verbosity"] == 0
+        bars: dict[str, tqdm] = {}
+
+        def progress(stage: Stage) -> None:
+            """A bar per step (读取 → 比对 → 生成结果表), each closed when the next begins."""
+            if stage.label not in bars:
+                for bar in bars.values():
+                    bar.close()
+                bars[stage.label] = tqdm(
+                    desc=stage.label,
+                    total=stage.total or None,
+                    unit=stage.unit or _("步"),
+                    file=sys.stderr,
+                    disable=quiet,
+                    dynamic_ncols=True,
+                )
+            bar = bars[stage.label]
+            bar.update(stage.done - bar.n)
+
         try:
-            with tqdm(desc=_("比对名单"), unit=_("行"), file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
+            try:
                 outcome = comparison_run(
                     actor=actor,
                     path=path,
                     source=options["source"],
                     division_code=options.get("division"),
                     output=output,
-                    progress=bar.update,
+                    progress=progress,
                 )
+            finally:
+                for bar in bars.values():
+                    bar.close()
             applied = {}
             if results:
                 applied = comparison_apply_all(actor=actor, comparison=outcome.comparison, results=results)
