@@ -25,8 +25,6 @@ from anju.exchange.models import Comparison, ComparisonSet, RegistrationTask, Ta
 from anju.testing import factories
 from anju.testing.scope import ScopeTestCase, ViewTestCases
 
-MEDIA = tempfile.mkdtemp(prefix="anju-compare-scope-")
-
 
 def department_list(folder: Path, people: list[tuple[str, str]]) -> Path:
     path = folder / "list.xlsx"
@@ -39,7 +37,6 @@ def department_list(folder: Path, people: list[tuple[str, str]]) -> Path:
     return path
 
 
-@override_settings(MEDIA_ROOT=MEDIA, ANJU_JOBS_SYNC=True)
 class ComparisonWorld(ScopeTestCase):
     """A comparison of a one-person list (not in the registry) for each fixture village, run by the system."""
 
@@ -48,6 +45,15 @@ class ComparisonWorld(ScopeTestCase):
     page_app = "exchange"
     page_model = "compare"
     action_app = "exchange"
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        """The reports go to a folder of this class's, made here: a module-level one was left behind whenever the
+        module was collected and its tests were not run."""
+        cls.media_root = tempfile.mkdtemp(prefix="anju-test-media-")
+        cls.media_override = override_settings(MEDIA_ROOT=cls.media_root, ANJU_JOBS_SYNC=True)
+        cls.media_override.enable()
+        super().setUpClass()
 
     @classmethod
     def build_in_scope(cls, village: Division) -> Comparison:
@@ -61,7 +67,8 @@ class ComparisonWorld(ScopeTestCase):
     @classmethod
     def tearDownClass(cls) -> None:
         super().tearDownClass()
-        shutil.rmtree(MEDIA, ignore_errors=True)
+        cls.media_override.disable()
+        shutil.rmtree(cls.media_root, ignore_errors=True)
 
 
 class ComparisonPageTests(ComparisonWorld, ViewTestCases.ListView, ViewTestCases.DetailView):
