@@ -170,11 +170,13 @@ class ReplyForm(VersionForm):
 
 
 class CloseForm(VersionForm):
-    satisfaction = forms.ChoiceField(
-        label=_("信访人满意度"), choices=_blank(Satisfaction.choices, _("请选择")), widget=forms.RadioSelect
-    )
+    satisfaction = forms.ChoiceField(label=_("信访人满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
     closed_on = _date(_("办结日期"), initial=dt.date.today)
     close_note = _text(_("办结说明"), 1000, required=False, help_text=_("不满意的，须说明后续处理情况"))
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["satisfaction"].widget.attrs["class"] = "form-check-input"  # style_form made radios text boxes
 
 
 class ReviewForm(VersionForm):
