@@ -6,6 +6,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["anju.testing.processes"]  # subprocess_env: `anju` subprocesses on a database of their own
+
 
 def _sqlite_readers_do_not_lock(sender, connection, **kwargs) -> None:
     """The SQLite test database is in memory with a shared cache, where a reader's table lock makes a concurrent

@@ -6,7 +6,7 @@ about 5 minutes, the monitoring list 2 minutes, the ledger 9 seconds — far too
 (default 5,000) rows by a count that stops at that number (`LIMIT`, cheap whatever the size of the city). A small
 export is written to a temporary file and streamed as before; anything larger becomes an `ExportJob` run by
 `jobs.start` in a thread of the web process, and the click is redirected to the job's page, which polls the rows
-written so far (the export functions' `progress` callback) and then offers the download.
+written so far (the export functions' `progress` callback, kept in `LIVE_ROWS`) and then offers the download.
 
 The parameters are kept as JSON (the filters as the view cleaned them, division codes, the day of the click), and
 the job rebuilds the export's arguments from them (`KINDS`), so a job writes exactly the file the click would have
@@ -25,7 +25,6 @@ import dataclasses
 import datetime as dt
 import logging
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,8 +59,8 @@ log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DIRECT_ROWS = 5000
 KEEP_FOR = dt.timedelta(days=7)
-#: the job's row count is written at most this often (seconds): the page polls every second
-SAVE_EVERY = 0.5
+#: rows written so far by the jobs running in this process (job pk → rows), read by the job's page (see _Rows)
+LIVE_ROWS: dict[int, int] = {}
 Progress = Callable[[int], None] | None
 
 
@@ -230,19 +229,23 @@ def is_interrupted(job: ExportJob) -> bool:
 
 
 class _Rows:
-    """The progress callback: counts rows and saves the count on the job now and then."""
+    """The progress callback: counts rows in `LIVE_ROWS`, for the job's page, and saves them on the job only
+    before and after the export.
+
+    Not while it runs: the export reads its rows through an open cursor (`iterator()`), and on SQLite a write on
+    that connection then fails at once with "database is locked" if anyone else has written since the read began
+    (the read's snapshot cannot become a write; busy_timeout does not apply) — any form saved during a city's
+    five-minute export would have failed the export."""
 
     def __init__(self, pk: int):
-        self.pk, self.done, self.saved_at = pk, 0, 0.0
+        self.pk, self.done = pk, 0
 
     def __call__(self, n: int) -> None:
         self.done += n
-        if time.monotonic() - self.saved_at >= SAVE_EVERY:
-            self.save()
+        LIVE_ROWS[self.pk] = self.done
 
     def save(self, **fields: Any) -> None:
         ExportJob.objects.filter(pk=self.pk).update(rows_done=self.done, **fields)
-        self.saved_at = time.monotonic()
 
 
 def export_job(pk: int) -> None:
@@ -263,8 +266,10 @@ def export_job(pk: int) -> None:
         kind.write(actor, job.parameters, path, rows)
     except BaseException:
         path.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(file="")
+        ExportJob.objects.filter(pk=job.pk).update(file="", rows_done=rows.done)
         raise
+    finally:
+        LIVE_ROWS.pop(job.pk, None)
     rows.save(status=RunStatus.DONE, finished_at=timezone.now())
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from anju.exchange.pipeline import run_import
 from anju.policy.models import Alert
 from anju.registry.models import GradeRecord, House, Household, HouseholdCategory
 from anju.testing import factories
+from anju.testing.processes import anju as run_anju
 
 pytestmark = pytest.mark.django_db
 
@@ -259,48 +259,17 @@ def test_missing_columns_refused(tmp_path, village):
     assert ImportRun.objects.get().status == RunStatus.REFUSED
 
 
-def _anju(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    anju = Path(sys.executable).with_name("anju")
-    done = subprocess.run([str(anju), *args], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
-@pytest.fixture
-def subprocess_env(tmp_path):
-    """An environment for `anju` subprocesses with a database of their own (the test database is invisible to
-    them): a SQLite file under a fresh data dir, or a fresh database on the PostgreSQL server of DATABASE_URL."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    env["ANJU_DATA_DIR"] = str(tmp_path / "data")
-    (tmp_path / "data").mkdir()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield env
-        return
-    import psycopg
-
-    name = f"anju_kill_{os.getpid()}"
-    server = url.rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    env["DATABASE_URL"] = f"{server}/{name}"
-    yield env
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def test_killed_import_leaves_the_database_as_before(tmp_path, subprocess_env):
     """SIGKILL while pass 2 is writing (after its first progress output): the one transaction is never committed."""
     env = subprocess_env
-    _anju(env, "migrate", "-v", "0")
+    run_anju(env, "migrate", "-v", "0")
     base = Path(factories.__file__).parents[1] / "divisions" / "data" / "yulin-divisions.csv"
-    _anju(env, "import", "divisions", str(base))
+    run_anju(env, "import", "divisions", str(base))
     village_file = tmp_path / "v.csv"
     village_file.write_text("code,name,level,parent_code\n610802001201,高家沟村,village,610802001000\n")
-    _anju(env, "import", "divisions", str(village_file))
+    run_anju(env, "import", "divisions", str(village_file))
     small = write_csv(tmp_path / "small.csv", [row(n) for n in range(1, 4)])
-    _anju(env, "import", "households", str(small))
+    run_anju(env, "import", "households", str(small))
 
     big = write_csv(tmp_path / "big.csv", [row(n) for n in range(1, 30_001)])
     anju = Path(sys.executable).with_name("anju")
@@ -330,7 +299,7 @@ def test_killed_import_leaves_the_database_as_before(tmp_path, subprocess_env):
         " Event.objects.filter(action='exchange.households.imported').count(),"
         " ImportRun.objects.filter(kind='households').order_by('id').last().status)"
     )
-    done = _anju(env, "shell", "-c", check)
+    done = run_anju(env, "shell", "-c", check)
     # nothing of the killed run: the first import's rows and event only; the killed run never finished
     assert done.stdout.splitlines()[-1].split() == ["3", "3", "1", "running"]
 
