@@ -196,13 +196,15 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get(request.user, pk)
     can_rectify = has_action(request.user, "supervision.rectify") and finding.state in ("open", "returned")
     pending = next((r for r in finding.rectifications.all() if not r.verdict), None)
+    today = dt.date.today()
     return render(
         request,
         "supervision/finding_detail.html",
         {
             "title": _("督导问题#{id}").format(id=finding.pk),
             "finding": finding,
-            "late": finding.is_late(dt.date.today()),
+            "today": today,  # the state badge in the title compares the deadline with it, as the list does
+            "late": finding.is_late(today),
             "pending": pending,
             "can_rectify": can_rectify,
             "can_review": has_action(request.user, "supervision.inspect") and pending is not None,
