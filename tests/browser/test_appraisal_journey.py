@@ -52,6 +52,8 @@ def test_report_assign_appraise(live_server, new_page, screenshot):
     screenshot(page, "request-list")
     page.click("text=白窑洞")
     page.click("text=指派鉴定人员")
+    # the click loads the form: wait for it (reading the options at once raced the page on a busy machine)
+    expect(page.locator("#id_appraiser option", has_text="yy_jianding")).to_have_count(1)
     options = page.locator("#id_appraiser option").all_inner_texts()
     assert any("yy_jianding" in o for o in options) and not any("yy_untrained" in o for o in options)
     page.select_option("#id_appraiser", label=next(o for o in options if "yy_jianding" in o))

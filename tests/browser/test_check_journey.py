@@ -105,6 +105,8 @@ def test_annual_campaign_and_a_check_on_a_phone(live_server, new_page, screensho
     page.goto(f"{base}/requests/")
     page.click("#request-table >> text=白窑洞")
     page.click("text=指派鉴定人员")
+    # the click loads the form: wait for it (reading the options at once raced the page on a busy machine)
+    expect(page.locator("#id_appraiser option", has_text="yy_jianding")).to_have_count(1)
     options = page.locator("#id_appraiser option").all_inner_texts()
     page.select_option("#id_appraiser", label=next(o for o in options if "yy_jianding" in o))
     with page.expect_navigation():
