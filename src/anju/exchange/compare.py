@@ -1034,13 +1034,20 @@ def comparison_run(
     try:
         outcome = _compared(comparison, scope, actor, path, source, file_name, _stages(comparison, progress))
         if output is not None:
-            comparison_report(outcome, output, stage=_stages(comparison, progress))
+            try:
+                comparison_report(outcome, output, stage=_stages(comparison, progress))
+            except Exception as exc:  # the findings are committed: say so on the record, then fail as before
+                message = _("比对结果已保存，但结果表生成失败：{error}").format(error=exc)[:1000]
+                Comparison.objects.filter(pk=comparison.pk).update(message=message)
+                raise
     finally:
         LIVE_STAGES.pop(comparison.pk, None)
     return outcome
 
 
 def _stages(comparison: Comparison, progress: Progress | None) -> Progress:
+    """A step of `comparison` to `LIVE_STAGES` (the web page) and to `progress` (the terminal)."""
+
     def stage(now: Stage) -> None:
         LIVE_STAGES[comparison.pk] = now
         if progress:

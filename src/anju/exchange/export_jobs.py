@@ -264,13 +264,13 @@ def export_job(pk: int) -> None:
     rows.save(status=RunStatus.RUNNING, rows_total=total, file=name)
     try:
         kind.write(actor, job.parameters, path, rows)
+        rows.save(status=RunStatus.DONE, finished_at=timezone.now())
     except BaseException:
         path.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(file="", rows_done=rows.done)
         raise
     finally:
-        LIVE_ROWS.pop(job.pk, None)
-    rows.save(status=RunStatus.DONE, finished_at=timezone.now())
+        LIVE_ROWS.pop(job.pk, None)  # only once the count is saved: the page never sees it fall back
 
 
 # -- who gets what, and for how long ------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ class ImportUploadForm(forms.Form):
         if len(kinds) == 1:
             self.fields["kind"].initial = kinds[0][0]
         style_form(self)
-        self.fields["kind"].widget.attrs["class"] = "form-check-input"
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -46,10 +46,14 @@ APPLY = {
 
 
 def _comparison(request: HttpRequest, pk: int) -> Comparison:
+    """The comparison in the user's scope, marked (`_mark`)."""
+    stages = dict(compare.LIVE_STAGES)  # before the record: see _mark
     try:
-        return selectors.comparison_get(actor=request.user, pk=pk)
+        comparison = selectors.comparison_get(actor=request.user, pk=pk)
     except Comparison.DoesNotExist:
         raise Http404(_("比对记录不存在或不在您的管辖范围内")) from None
+    _mark([comparison], stages)
+    return comparison
 
 
 def _task(request: HttpRequest, pk: int) -> RegistrationTask:
@@ -59,12 +63,13 @@ def _task(request: HttpRequest, pk: int) -> RegistrationTask:
         raise Http404(_("任务不存在或不在您的管辖范围内")) from None
 
 
-def _mark(comparisons: Any) -> None:
+def _mark(comparisons: Any, stages: dict[int, compare.Stage]) -> None:
     """Whether each comparison still runs here (its findings, or after them its workbook: `stage` says which
-    step), or died with a restarted process (jobs.interrupted)."""
+    step), or died with a restarted process (jobs.interrupted). `stages`: LIVE_STAGES as it was before the records
+    were read — read after, a workbook finished in between would leave a DONE record without its file, not active."""
     for comparison in comparisons:
         comparison.interrupted = jobs.interrupted(comparison, comparison.created_at)
-        comparison.stage = compare.LIVE_STAGES.get(comparison.pk)
+        comparison.stage = stages.get(comparison.pk)
         running = comparison.status in (RunStatus.PENDING, RunStatus.RUNNING) and not comparison.interrupted
         comparison.active = running or comparison.stage is not None
 
@@ -87,9 +92,10 @@ def _category_names() -> dict[str, str]:
 def compare_list(request: HttpRequest) -> HttpResponse:
     """The history of comparisons in the user's subtree: who compared which list when, and what it found."""
     require_action(request.user, "exchange.view")
+    stages = dict(compare.LIVE_STAGES)
     page, query = paginate(request, selectors.comparison_list(actor=request.user), PAGE_SIZE)
     sets = [(value, label) for value, label in ComparisonSet.choices]
-    _mark(page.object_list)
+    _mark(page.object_list, stages)
     for comparison in page.object_list:
         comparison.set_counts = [comparison.counts.get(value, 0) for value, _label in sets]
     return render(
@@ -184,7 +190,6 @@ def compare_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The counts per set with what each set means, and a tab per set listing its findings in the user's scope."""
     require_action(request.user, "exchange.view")
     comparison = _comparison(request, pk)
-    _mark([comparison])
     if comparison.status != RunStatus.DONE or comparison.active:
         return render(request, "exchange/compare_detail.html", {"comparison": comparison, "title": _("部门数据比对")})
     current = request.GET.get("set") or ComparisonSet.NOT_IN_REGISTRY
@@ -233,7 +238,6 @@ def compare_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The status the result page polls while the comparison runs; once done, the page reloads with the results."""
     require_action(request.user, "exchange.view")
     comparison = _comparison(request, pk)
-    _mark([comparison])
     response = render(request, "exchange/compare_status.html", {"comparison": comparison})
     if comparison.status == RunStatus.DONE and not comparison.active:
         response["HX-Refresh"] = "true"

@@ -28,7 +28,7 @@ PAGE_SIZE = 30
 
 def _mark(job: ExportJob, user: Any) -> ExportJob:
     """What the templates need: interrupted (a restart killed it), active (to poll), the file still there."""
-    job.rows_done = export_jobs.LIVE_ROWS.get(job.pk, job.rows_done)
+    job.rows_done = max(job.rows_done, export_jobs.LIVE_ROWS.get(job.pk, 0))  # the larger: the job may end meanwhile
     job.interrupted = export_jobs.is_interrupted(job)
     job.active = job.status in (RunStatus.PENDING, RunStatus.RUNNING) and not job.interrupted
     job.ready = job.status == RunStatus.DONE and bool(job.file)

@@ -216,6 +216,8 @@ def test_the_page_waits_for_the_workbook_and_shows_each_step(client, case, tmp_p
             assert f"生成结果表：{stage.done} / {stage.total} 行" in page.content.decode()
             detail = client.get(reverse("exchange:compare_detail", kwargs={"pk": comparison.pk})).content.decode()
             assert "set-counts" not in detail and "生成结果表" in detail
+            listed = client.get(reverse("exchange:compare_list")).content.decode()
+            assert 'data-status="running"' in listed and 'data-status="done"' not in listed
 
     path = write_list(tmp_path / "list.xlsx", case.rows)
     report = tmp_path / "r.xlsx"
@@ -227,6 +229,21 @@ def test_the_page_waits_for_the_workbook_and_shows_each_step(client, case, tmp_p
     assert outcome.comparison.pk not in LIVE_STAGES
     progress_url = reverse("exchange:compare_progress", kwargs={"pk": outcome.comparison.pk})
     assert client.get(progress_url)["HX-Refresh"] == "true"
+
+
+def test_a_workbook_that_cannot_be_written_keeps_the_findings_and_says_so(client, case, tmp_path):
+    """The findings are committed before the workbook: when it fails (here: its folder does not exist) the
+    comparison stays done, its page shows the findings and why there is no download."""
+    client.force_login(case.manager)
+    path = write_list(tmp_path / "list.xlsx", case.rows)
+    with pytest.raises(Exception, match="missing"):
+        comparison_run(actor=case.manager, path=path, source="民政", output=tmp_path / "missing" / "r.xlsx")
+    comparison = Comparison.objects.get()
+    assert comparison.status == RunStatus.DONE and comparison.items.count() == 10 and not comparison.report_file
+    assert comparison.message.startswith("比对结果已保存，但结果表生成失败")
+    detail = client.get(reverse("exchange:compare_detail", kwargs={"pk": comparison.pk})).content.decode()
+    assert 'id="compare-message"' in detail and "set-counts" in detail and "report-download" not in detail
+    assert comparison.pk not in LIVE_STAGES
 
 
 def test_a_town_chosen_as_scope_narrows_the_registry(client, case, tmp_path):

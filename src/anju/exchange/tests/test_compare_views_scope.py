@@ -49,10 +49,12 @@ class ComparisonWorld(ScopeTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         """The reports go to a folder of this class's, made here: a module-level one was left behind whenever the
-        module was collected and its tests were not run."""
-        cls.media_root = tempfile.mkdtemp(prefix="anju-test-media-")
-        cls.media_override = override_settings(MEDIA_ROOT=cls.media_root, ANJU_JOBS_SYNC=True)
-        cls.media_override.enable()
+        module was collected and its tests were not run. Class cleanups run even when setUpClass fails."""
+        media_root = tempfile.mkdtemp(prefix="anju-test-media-")
+        cls.addClassCleanup(shutil.rmtree, media_root, ignore_errors=True)
+        media_override = override_settings(MEDIA_ROOT=media_root, ANJU_JOBS_SYNC=True)
+        media_override.enable()
+        cls.addClassCleanup(media_override.disable)
         super().setUpClass()
 
     @classmethod
@@ -63,12 +65,6 @@ class ComparisonWorld(ScopeTestCase):
                 actor=None, path=path, source="民政", division_code=village.code, output=Path(folder) / "r.xlsx"
             )
         return outcome.comparison
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        cls.media_override.disable()
-        shutil.rmtree(cls.media_root, ignore_errors=True)
 
 
 class ComparisonPageTests(ComparisonWorld, ViewTestCases.ListView, ViewTestCases.DetailView):
