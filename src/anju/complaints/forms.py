@@ -174,10 +174,6 @@ class CloseForm(VersionForm):
     closed_on = _date(_("办结日期"), initial=dt.date.today)
     close_note = _text(_("办结说明"), 1000, required=False, help_text=_("不满意的，须说明后续处理情况"))
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["satisfaction"].widget.attrs["class"] = "form-check-input"  # style_form made radios text boxes
-
 
 class ReviewForm(VersionForm):
     review_result = forms.ChoiceField(label=_("回头看结果"), choices=_blank(ReviewResult.choices, _("请选择")))

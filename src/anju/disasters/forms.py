@@ -114,7 +114,6 @@ class ReportForm(Styled):
         super().__init__(*args, **kwargs)
         self.fields["house"].queryset = houses
         self.fields["house"].label_from_instance = lambda h: f"{h.household.head_name} · {h.division.name} · {h}"
-        self.fields["level"].widget.attrs["class"] = "form-check-input"
 
 
 class ResettlementForm(Styled):

@@ -139,10 +139,6 @@ class IdleVisitForm(VersionedForm):
         _("处置措施"), 500, required=False, help_text=_("发现有人居住、倒塌等情况时必填（如劝离、设置围挡、报告乡镇）")
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["result"].widget.attrs["class"] = "form-check-input"
-
 
 class IdleEndForm(VersionedForm):
     ended_on = date_field(_("销号日期"), initial=dt.date.today)

@@ -118,8 +118,6 @@ class AppraisalForm(forms.Form):
                 label=gettext("{name}危险点说明").format(name=spec.name), required=False, max_length=500
             )
         style_form(self)
-        for name in ("site_dangerous", "disaster_prevention", *(f"component_{s.code}" for s in specs)):
-            self.fields[name].widget.attrs["class"] = "form-check-input"
         self.fields["photos"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
 
     def components(self) -> dict[str, str]:
@@ -165,7 +163,6 @@ class ReviewForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         style_form(self)
-        self.fields["accept"].widget.attrs["class"] = "form-check-input"
 
 
 class ComponentForm(forms.ModelForm):

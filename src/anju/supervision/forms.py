@@ -63,7 +63,6 @@ class FilingReviewForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         style_form(self)
-        self.fields["status"].widget.attrs["class"] = "form-check-input"
 
 
 class VisitForm(forms.Form):
@@ -136,7 +135,6 @@ class ReviewForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         style_form(self)
-        self.fields["verdict"].widget.attrs["class"] = "form-check-input"
 
 
 class FindingCaseForm(forms.Form):
