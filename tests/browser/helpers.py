@@ -1,4 +1,5 @@
-"""Steps the journeys share: logging in, submitting a form, and checking that a page fits a phone's width."""
+"""Steps the journeys share: logging in, submitting a form, checking that a page fits a phone's width, and that
+another county's user is refused a record."""
 
 from __future__ import annotations
 
@@ -33,3 +34,12 @@ def no_horizontal_scroll(page) -> None:
     if width > PHONE["width"]:
         wide = page.evaluate(_WIDE, PHONE["width"])
         raise AssertionError(f"{page.url} is {width}px wide on a {PHONE['width']}px phone: " + "; ".join(wide))
+
+
+def refused(page, url: str) -> None:
+    """`url` (a record outside the user's subtree) answers 404 with the Chinese scope message."""
+    from playwright.sync_api import expect
+
+    response = page.goto(url)
+    assert response.status == 404, url
+    expect(page.locator("main")).to_contain_text("不在您的管辖范围内")

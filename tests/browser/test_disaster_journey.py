@@ -12,27 +12,12 @@ import pytest
 
 from anju.testing import factories as f
 
+from .conftest import PHONE
+from .helpers import log_in, no_horizontal_scroll, submit
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 375, "height": 740}
-
-
-def _log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
-def _submit(page, selector: str = "main form.card button[type=submit]") -> None:
-    with page.expect_navigation():
-        page.click(selector)
-
-
-def _no_horizontal_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+FORM_BUTTON = "main form.card button[type=submit]"
 
 
 def test_village_reports_damage_and_resettlement_county_sees_the_dashboard(
@@ -69,7 +54,7 @@ def test_village_reports_damage_and_resettlement_county_sees_the_dashboard(
     base = live_server.url
 
     page = new_page(viewport=PHONE)
-    _log_in(page, base, "ljg_xinxiyuan")
+    log_in(page, base, "ljg_xinxiyuan", f.PASSWORD)
     page.goto(f"{base}/disasters/")
     with page.expect_navigation():
         page.click(f"#event-{event.pk}")
@@ -84,9 +69,9 @@ def test_village_reports_damage_and_resettlement_county_sees_the_dashboard(
     page.check("#id_needs_resettlement")
     page.fill("#id_description", "窑顶坍塌，后墙开裂")
     page.set_input_files("#id_photos", str(photo))
-    _no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     screenshot(page, "disaster-report-phone")
-    _submit(page)
+    submit(page, FORM_BUTTON)
     expect(page.locator("main .alert-success")).to_contain_text("已上报灾损")
     expect(page.locator("#report-level")).to_have_text("倒塌")
     expect(page.locator("#resettlement-missing")).to_be_visible()
@@ -99,9 +84,9 @@ def test_village_reports_damage_and_resettlement_county_sees_the_dashboard(
     page.fill("#id_place", "本村白某某家")
     page.check("#id_is_safe")
     page.fill("#id_confirmed_by", "村支书王某")
-    _no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     screenshot(page, "disaster-resettlement-phone")
-    _submit(page)
+    submit(page, FORM_BUTTON)
     expect(page.locator("main .alert-success")).to_contain_text("已登记过渡安置")
     expect(page.locator("#resettlement-list")).to_contain_text("投亲靠友")
     expect(page.locator("#resettlement-list")).to_contain_text("经村支书王某确认安全")
@@ -112,7 +97,7 @@ def test_village_reports_damage_and_resettlement_county_sees_the_dashboard(
     assert Resettlement.objects.get().is_safe
 
     county_page = new_page()
-    _log_in(county_page, base, "yy_admin")
+    log_in(county_page, base, "yy_admin", f.PASSWORD)
     county_page.goto(f"{base}/disasters/events/{event.pk}/")
     expect(county_page.locator("#total-reported")).to_have_text("1")
     expect(county_page.locator("#total-resettled")).to_have_text("1")

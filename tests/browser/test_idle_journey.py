@@ -13,7 +13,7 @@ import pytest
 from anju.testing import factories as f
 
 from .conftest import PHONE
-from .helpers import log_in, no_horizontal_scroll, submit
+from .helpers import log_in, no_horizontal_scroll, refused, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -147,9 +147,7 @@ def test_p11_idle_house_listed_sealed_visited_and_ended(live_server, new_page, s
 
     other = new_page()
     log_in(other, base, "sm_admin", f.PASSWORD)
-    response = other.goto(f"{base}/idle-houses/{idle.pk}/")
-    assert response.status == 404
-    expect(other.locator("main")).to_contain_text("不在您的管辖范围内")
+    refused(other, f"{base}/idle-houses/{idle.pk}/")
     assert other.request.get(sign_url).status == 404
     other.goto(f"{base}/idle-houses/?status=all")
     expect(other.locator("#idle-table tbody tr")).to_have_count(1)
