@@ -1,7 +1,8 @@
-"""Lookups the assessment table needs in a template."""
+"""Lookups the assessment table and the findings' state badges need in a template."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
@@ -17,3 +18,9 @@ def get(mapping: dict[str, Any], key: str) -> Any:
 @register.filter
 def cells(row: Any, keys: list[str]) -> list[tuple[str, Any]]:
     return row.cells(keys)
+
+
+@register.filter
+def late(finding: Any, today: dt.date) -> bool:
+    """`Finding.is_late`, for the state badge: the rule stays in the model."""
+    return finding.is_late(today)
