@@ -116,6 +116,27 @@ def test_finding_list_late_filter_is_the_p3_condition(client, village):
     assert late.pk in listed and on_time.pk not in listed
 
 
+def test_finding_badges_late_and_rectified_late_by_the_model_rule(client, village):
+    """P3: the list's badges follow Finding.is_late / on_time: open past its deadline 逾期; accepted after it
+    逾期整改; on time neither."""
+    ended = TODAY - dt.timedelta(days=8)
+    open_late = world.finding(world.visit(factories.YUYANG, starts_on=ended, ends_on=ended), village)
+    rectified_late = world.finding(world.visit(factories.YUYANG, starts_on=ended, ends_on=ended), village)
+    Finding.objects.filter(pk=rectified_late.pk).update(
+        state=FindingState.ACCEPTED, rectified_on=TODAY, accepted_on=TODAY
+    )
+    on_time = world.finding(world.visit(factories.YUYANG), village)
+    client.force_login(world.county_manager(factories.YUYANG))
+    rows = client.get(reverse("supervision:finding_list")).content.decode().split("<tr")
+    badges = {
+        pk: ("逾期</span>" in row and "逾期整改" not in row, "逾期整改" in row)
+        for pk in (open_late.pk, rectified_late.pk, on_time.pk)
+        for row in rows
+        if f"/supervision/findings/{pk}/" in row
+    }
+    assert badges == {open_late.pk: (True, False), rectified_late.pk: (False, True), on_time.pk: (False, False)}
+
+
 def test_finding_names_its_household_by_name_or_number_within_the_division(client, village):
     visit = world.visit(factories.YUYANG)
     one = factories.household(village, head_name="张建国")
