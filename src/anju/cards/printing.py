@@ -22,6 +22,9 @@ from .models import Audience, CardTemplate
 FALLBACK_HOTLINE = "12345"
 #: Cards per PDF from the web: a village's or a town's list; a county prints town by town.
 MAX_CARDS = 400
+#: More cards than this print as a background job with its page: WeasyPrint lays out ~50 ms a card, so 40 take
+#: about two seconds and 400 about twenty (docs/BENCHMARKS.md "Every page at 1,000,000 households")
+DIRECT_CARDS = 40
 
 
 @dataclass

@@ -4,7 +4,9 @@ who received a card. Every write is audited."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,10 +18,12 @@ from anju.audit.actions import Action
 from anju.audit.services import event_record
 from anju.core.errors import DomainError, ScopeError
 from anju.core.scope import in_scope
+from anju.divisions.models import Division
 from anju.registry.models import Household
 
 from .models import Audience, CardDistribution, CardRound, CardTemplate
-from .selectors import is_staff, renovated_household_ids
+from .printing import MAX_CARDS, build_cards, cards_pdf
+from .selectors import Recipient, is_staff, recipients, renovated_household_ids
 
 #: Recipients one request may record (a village's list fits; larger batches are split by the page).
 MAX_BATCH = 500
@@ -170,3 +174,52 @@ def cards_distribute(
 def _ids(ids: list[int]) -> str:
     shown = "、".join(str(i) for i in ids[:10])
     return shown + ("…" if len(ids) > 10 else "")
+
+
+def print_recipients(actor: Any, audience: str, division: Division, *, missing_only: bool) -> list[Recipient]:
+    """The people a print of `division`'s cards covers (only those still without one with `missing_only`);
+    refused in Chinese when there is none, more than MAX_CARDS, or no current card text. The page checks it
+    before answering, the print (at once or as a background job) again when it runs."""
+    require_action(actor, "cards.distribute")
+    people = recipients(actor, audience, division.prefix, missing_only=missing_only)
+    if not people:
+        raise DomainError(_("该区划没有需要打印的明白卡。"))
+    if len(people) > MAX_CARDS:
+        raise DomainError(
+            _("一次最多打印{max}张，{name}共{n}张，请按乡镇或村分批打印。").format(
+                max=MAX_CARDS, name=division.name, n=len(people)
+            )
+        )
+    current_template(audience)
+    return people
+
+
+def cards_print(
+    *,
+    actor: Any,
+    audience: str,
+    division: Division,
+    missing_only: bool,
+    output: str | Path | IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """P13: the cards of `print_recipients`, two A5 cards on each A4 sheet, as a PDF into `output`; audited
+    (what was printed, for whom, in which version). Returns the number of cards, also told to `progress` once
+    written (the PDF is laid out in one piece)."""
+    people = print_recipients(actor, audience, division, missing_only=missing_only)
+    template = current_template(audience)
+    cards = build_cards(audience, [(p.pk, p.name, p.division_id) for p in people])
+    content = cards_pdf(template, cards, per_sheet=2)
+    if isinstance(output, str | Path):
+        Path(output).write_bytes(content)
+    else:
+        output.write(content)
+    if progress:
+        progress(len(cards))
+    event_record(
+        actor=actor,
+        action=Action.CARDS_PRINTED,
+        division_code=division.code,
+        extra={"audience": audience, "count": len(cards), "version": template.version},
+    )
+    return len(cards)

@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from anju.accounts.permissions import has_action, require_action
-from anju.audit.actions import Action
-from anju.audit.services import event_record
 from anju.core.errors import DomainError
 from anju.divisions.models import Division
+from anju.exchange import export_jobs
+from anju.exchange.models import ExportKind
 from anju.web.forms import add_domain_error, style_form
 
 from .models import Audience, CardRound, CardTemplate
 from .printing import MAX_CARDS, build_cards, cards_pdf
 from .selectors import coverage, recipients
-from .services import cards_distribute, current_template, round_set, template_save
+from .services import cards_distribute, current_template, print_recipients, round_set, template_save
 
 #: Rows of the recipient list: a village or a town; a county narrows by town first.
 MAX_ROWS = 1000
@@ -214,39 +214,21 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def print_batch(request: HttpRequest) -> HttpResponse:
-    """A batch of cards for a division (only those not yet handed out with ?missing=1), two per A4 sheet."""
+    """A batch of cards for a division (only those not yet handed out with ?missing=1), two per A4 sheet: opened
+    at once when small, else printed by a background job whose page follows it (export_jobs)."""
     require_action(request.user, "cards.distribute")
     audience = _audience(request.GET.get("audience") or Audience.HOUSEHOLD)
     division = _division(request)
-    people = recipients(request.user, audience, division.prefix, missing_only=request.GET.get("missing") == "1")
-    if not people:
-        return render(
-            request,
-            "cards/print_refused.html",
-            {"title": _("打印明白卡"), "message": _("该区划没有需要打印的明白卡。")},
-            status=400,
-        )
-    if len(people) > MAX_CARDS:
-        message = _("一次最多打印{max}张，{name}共{n}张，请按乡镇或村分批打印。").format(
-            max=MAX_CARDS, name=division.name, n=len(people)
-        )
-        return render(request, "cards/print_refused.html", {"title": _("打印明白卡"), "message": message}, status=400)
+    missing = request.GET.get("missing") == "1"
     try:
-        template = current_template(audience)
+        print_recipients(request.user, audience, division, missing_only=missing)
     except DomainError as exc:
         return render(
             request, "cards/print_refused.html", {"title": _("打印明白卡"), "message": exc.message}, status=400
         )
-    cards = build_cards(audience, [(p.pk, p.name, p.division_id) for p in people])
-    content = cards_pdf(template, cards, per_sheet=2)
-    event_record(
-        actor=request.user,
-        action=Action.CARDS_PRINTED,
-        division_code=division.code,
-        extra={"audience": audience, "count": len(cards), "version": template.version},
-    )
     name = _("明白卡_{name}_{day}.pdf").format(name=division.name, day=f"{timezone.localdate():%Y%m%d}")
-    return _pdf_response(content, name)
+    params = {"audience": audience, "division": division.code, "missing": missing}
+    return export_jobs.respond(request, ExportKind.CARDS, params, filename=name, division=division)
 
 
 urlpatterns: list[URLPattern] = [

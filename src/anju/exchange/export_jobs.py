@@ -1,4 +1,5 @@
-"""Every web export download goes through here: a small export streams at once, a large one becomes a job.
+"""Every web export download goes through here (and the print of policy cards, a PDF: `Kind.small` decides for
+it by its number of cards): a small export streams at once, a large one becomes a job.
 
 DESIGN: long jobs show progress in the web page. Measured at a million households, the city's households export takes
 about 5 minutes, the monitoring list 2 minutes, the ledger 9 seconds — far too long for one request. So a click
@@ -41,6 +42,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.accounts.permissions import has_action, require_action
+from anju.cards.printing import DIRECT_CARDS
+from anju.cards.services import cards_print, print_recipients
 from anju.cases.exports import ledger_cases, ledger_export, rectification_export
 from anju.cases.selectors import CaseFilters, case_filter, cases_visible
 from anju.core.errors import DomainError
@@ -107,12 +110,18 @@ def _today(params: dict[str, Any]) -> dt.date:
 class Kind:
     #: the role action that reads this data (the file of a masked export is shared with its holders in scope)
     permission: str
-    #: the rows the export reads, counted up to the threshold to decide direct or job
-    rows: Callable[[Any, dict[str, Any]], QuerySet]
+    #: the rows the export reads, counted up to the threshold to decide direct or job (None: `small` decides)
+    rows: Callable[[Any, dict[str, Any]], QuerySet] | None
     #: write(actor, params, output, progress) -> what the export function returns
     write: Callable[[Any, dict[str, Any], Output, Progress], int]
     #: whether `rows` counts the units `progress` reports (then the job page shows n of total)
     counts_progress: bool = True
+    #: small(actor, params): whether to answer at once, for a kind whose cost is not its rows (a PDF's pages)
+    small: Callable[[Any, dict[str, Any]], bool] | None = None
+    suffix: str = ".xlsx"
+    content_type: str = XLSX
+    #: opened in the browser (a PDF to print) rather than saved
+    inline: bool = False
 
 
 def _scope_households(actor: Any, params: dict[str, Any]) -> QuerySet:
@@ -167,6 +176,26 @@ KINDS: dict[str, Kind] = {
             actor=actor, filters=_with_division(p["filters"]), output=output, progress=progress
         ),
     ),
+    ExportKind.CARDS: Kind(
+        permission="cards.distribute",
+        rows=None,
+        write=lambda actor, p, output, progress: cards_print(
+            actor=actor,
+            audience=p["audience"],
+            division=_division(p["division"]),
+            missing_only=p["missing"],
+            output=output,
+            progress=progress,
+        ),
+        counts_progress=False,
+        small=lambda actor, p: (
+            len(print_recipients(actor, p["audience"], _division(p["division"]), missing_only=p["missing"]))
+            <= DIRECT_CARDS
+        ),
+        suffix=".pdf",
+        content_type="application/pdf",
+        inline=True,
+    ),
 }
 
 
@@ -178,7 +207,10 @@ def direct_rows() -> int:
 
 
 def is_small(kind: str, actor: Any, params: dict[str, Any], division: Division | None) -> bool:
-    """A village's export, or fewer than `direct_rows()` rows (counted with LIMIT: cheap for the whole city)."""
+    """The kind's own measure if it has one; else a village's export, or fewer than `direct_rows()` rows (counted
+    with LIMIT: cheap for the whole city)."""
+    if KINDS[kind].small is not None:
+        return KINDS[kind].small(actor, params)
     if division is not None and division.level == Level.VILLAGE:
         return True
     limit = direct_rows()
@@ -194,10 +226,11 @@ def respond(
     actor = request.user
     params = plain(params)
     if not actor.division_id or is_small(kind, actor, params, division):
-        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
-        KINDS[kind].write(actor, params, output, None)
+        spec = KINDS[kind]
+        output = tempfile.TemporaryFile(suffix=spec.suffix)  # noqa: SIM115  (FileResponse closes it)
+        spec.write(actor, params, output, None)
         output.seek(0)
-        return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+        return FileResponse(output, as_attachment=not spec.inline, filename=filename, content_type=spec.content_type)
     job = _running_twin(actor, kind, params)
     if job is None:
         job = ExportJob.objects.create(
@@ -256,7 +289,7 @@ def export_job(pk: int) -> None:
         raise PermissionDenied(_("导出人账号已不存在"))
     kind = KINDS[job.kind]
     require_action(actor, kind.permission)  # roles may have changed since the click
-    name = job.file.field.generate_filename(job, f"{uuid.uuid4().hex}.xlsx")
+    name = job.file.field.generate_filename(job, f"{uuid.uuid4().hex}{kind.suffix}")
     path = Path(job.file.storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     total = kind.rows(actor, job.parameters).order_by().count() if kind.counts_progress else None

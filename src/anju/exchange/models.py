@@ -41,6 +41,7 @@ class ExportKind(models.TextChoices):
     LEDGER = "ledger", _("危房台账")
     RECTIFICATION = "rectification", _("整改情况汇总")
     MONITORING = "monitoring", _("动态监测对象")
+    CARDS = "cards", _("明白卡")
 
 
 class ExportJob(Scoped):

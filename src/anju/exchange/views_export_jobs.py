@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from anju.web.forms import paginate
 
 from . import export_jobs
-from .export_jobs import XLSX
 from .models import ExportJob, RunStatus
 
 PAGE_SIZE = 30
@@ -94,7 +93,8 @@ def export_job_file(request: HttpRequest, pk: int) -> HttpResponse:
         handle = job.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("文件已不存在，请重新导出")) from exc
-    return FileResponse(handle, as_attachment=True, filename=job.file_name, content_type=XLSX)
+    kind = export_jobs.KINDS[job.kind]
+    return FileResponse(handle, as_attachment=not kind.inline, filename=job.file_name, content_type=kind.content_type)
 
 
 urlpatterns: list[URLPattern] = [

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from django.urls import reverse
 from PIL import Image
 
 from anju.audit.actions import Action
@@ -22,6 +23,7 @@ from anju.cases.models import CaseState
 from anju.complaints.models import Hotline
 from anju.core.errors import DomainError, ScopeError
 from anju.divisions.models import Division
+from anju.exchange.models import ExportJob, ExportKind, RunStatus
 from anju.policy.rules import Context, rule_get
 from anju.registry.models import Household
 from anju.testing import cases, factories
@@ -81,9 +83,9 @@ def test_a_batch_prints_two_cards_per_a4_sheet_in_chinese_with_a_qr_code_diallin
     renovated(village, "王验收")
     client.force_login(village_staff)
     response = client.get("/cards/print.pdf", {"audience": "household", "division": village.code})
-    assert response.status_code == 200, response.content[:300]
-    assert response["Content-Type"] == "application/pdf"
-    pdf = response.content
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf" and response["Content-Disposition"].startswith("inline")
+    pdf = b"".join(response.streaming_content)
     images = pages(pdf, tmp_path)
     assert len(images) == 2, "three cards: two on the first sheet, one on the second"
     with Image.open(images[0]) as image:
@@ -118,12 +120,43 @@ def test_the_preview_is_one_a5_card_and_falls_back_to_12345_without_a_published_
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed")
+def test_a_large_batch_is_printed_by_a_background_job_whose_page_offers_the_pdf(
+    client, village, village_staff, tmp_path, settings, monkeypatch
+):
+    """P13 at a town's scale: more than DIRECT_CARDS cards (~50 ms each) would keep the page blank for seconds,
+    so the click goes to a job page (DESIGN "Long jobs") and the finished PDF opens from there; printed once."""
+    settings.ANJU_JOBS_SYNC, settings.MEDIA_ROOT = True, tmp_path / "media"
+    monkeypatch.setattr("anju.exchange.export_jobs.DIRECT_CARDS", 2)
+    for name in ("张明白", "李改造", "王验收"):
+        renovated(village, name)
+    client.force_login(village_staff)
+    response = client.get("/cards/print.pdf", {"audience": "household", "division": village.code})
+    assert response.status_code == 302 and "/exports/jobs/" in response["Location"]
+    job = ExportJob.objects.get()
+    assert (job.kind, job.status, job.rows_done, job.file.name.endswith(".pdf")) == (
+        ExportKind.CARDS,
+        RunStatus.DONE,
+        3,
+        True,
+    )
+    page = client.get(response["Location"]).content.decode()
+    download = reverse("exchange:export_job_file", kwargs={"pk": job.pk})
+    assert download in page
+    pdf = client.get(download)
+    assert pdf["Content-Type"] == "application/pdf" and pdf["Content-Disposition"].startswith("inline")
+    content = b"".join(pdf.streaming_content)
+    assert len(pages(content, tmp_path)) == 2 and "王验收" in pdf_text(content, tmp_path)
+    assert Event.objects.get(action=Action.CARDS_PRINTED).extra["count"] == 3
+
+
+@pytest.mark.django_db
 def test_a_batch_too_large_or_empty_is_refused_in_chinese(client, village, village_staff, monkeypatch):
     client.force_login(village_staff)
     response = client.get("/cards/print.pdf", {"audience": "household", "division": village.code})
     assert response.status_code == 400
     assert "没有需要打印的明白卡" in response.content.decode()
-    monkeypatch.setattr("anju.cards.views.MAX_CARDS", 1)
+    monkeypatch.setattr("anju.cards.services.MAX_CARDS", 1)
     renovated(village)
     renovated(village)
     response = client.get("/cards/print.pdf", {"audience": "household", "division": village.code})
