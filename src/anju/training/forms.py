@@ -32,7 +32,10 @@ class SessionForm(forms.Form):
     """A session and its list of attendees, picked from people the organiser may train (checkboxes: phones)."""
 
     division_code = forms.ChoiceField(label=gettext_lazy("组织单位"))
-    held_on = forms.DateField(label=gettext_lazy("培训日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # type=date takes only ISO dates: the locale's "2026/11/29" would leave the field empty and the form unsendable
+    held_on = forms.DateField(
+        label=gettext_lazy("培训日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     topic = forms.CharField(label=gettext_lazy("培训内容"), max_length=200)
     kind = forms.ChoiceField(label=gettext_lazy("培训类别"), choices=SessionKind.choices)
     trainer = forms.CharField(label=gettext_lazy("授课人"), max_length=64, required=False)
