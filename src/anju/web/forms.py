@@ -31,10 +31,14 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 def style_form(form: forms.BaseForm) -> None:
-    """Bootstrap classes on every widget and a Chinese label colon, so templates render fields uniformly."""
+    """Bootstrap classes on every widget and a Chinese label colon, so templates render fields uniformly; a
+    date picker's value in ISO form, the only one `type=date` takes (the zh-hans default 2021/05/14 shows as
+    blank and is sent back empty)."""
     form.label_suffix = _("：")
     for field in form.fields.values():
         widget = field.widget
+        if isinstance(widget, forms.DateInput) and widget.input_type == "date" and not widget.format:
+            widget.format = "%Y-%m-%d"
         if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):  # RadioSelect: CheckboxSelectMultiple too
             widget.attrs.setdefault("class", "form-check-input")
         elif isinstance(widget, forms.Select):
