@@ -25,6 +25,22 @@ HEADER = [
 ]  # fmt: skip
 
 
+# The chart's small marks (texts, legend icons; not grid lines or backgrounds) whose boxes cross the y axis's
+# unit (元): on a phone the legend's first icon was drawn over it.
+_OVER_THE_UNIT = """() => {
+    const unit = [...document.querySelectorAll('#funds-chart svg text')].find((t) => t.textContent.trim() === '元');
+    const a = unit.getBoundingClientRect();
+    return [...document.querySelectorAll('#funds-chart svg text, #funds-chart svg path, #funds-chart svg rect')]
+        .filter((e) => e !== unit)
+        .filter((e) => { const b = e.getBoundingClientRect(); return b.width < 100 && b.height < 40; })
+        .filter((e) => {
+            const b = e.getBoundingClientRect();
+            return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        })
+        .map((e) => e.tagName + ':' + (e.textContent || '').trim());
+}"""
+
+
 def _sheet(path) -> list[list]:
     """The download's rows, typed as the expected rows are (calamine reads numbers as floats)."""
     from python_calamine import CalamineWorkbook
@@ -135,6 +151,7 @@ def test_p4_funds_per_county_and_year_chart_table_and_download(live_server, new_
     expect(phone.locator("#funds-table")).not_to_contain_text("神木市")
     expect(phone.locator("#funds-table tfoot")).to_contain_text("23,000.00")  # 11,000 + 12,000 paid
     no_horizontal_scroll(phone)
+    assert phone.evaluate(_OVER_THE_UNIT) == [], "the y axis's unit is drawn under the legend"
     screenshot(phone, "funds-phone")
     with phone.expect_download() as download:
         phone.click("#funds-export")

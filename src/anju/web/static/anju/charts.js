@@ -29,7 +29,7 @@
   instance.setOption({
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     legend: { top: 0 },
-    grid: { left: 80, right: 10, bottom: 60, top: 40 },
+    grid: { left: 80, right: 10, bottom: 60, top: 60 },  // room for the unit under the legend
     xAxis: { type: "category", data: chart.names, axisLabel: { rotate: chart.names.length > 8 ? 40 : 0 } },
     yAxis: { type: "value", name: chart.unit },
     series: chart.series.map(function (s, i) {
